@@ -1,0 +1,198 @@
+"""Decoding: batched greedy search and beam search, both recording every step.
+
+Each step keeps what the page shows: the raw scores before softmax, the
+attention weights, and the top-k next-token probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .seq2seq import Seq2Seq
+
+
+@dataclass
+class Hypothesis:
+    """One decoded sentence. T = emitted tokens (EOS included if emitted), S = source length."""
+
+    tokens: list[int]
+    log_prob: float
+    weights: Tensor | None  # (T, S)
+    scores: Tensor | None  # (T, S)
+    top_ids: Tensor  # (T, k)
+    top_probs: Tensor  # (T, k)
+
+
+def _top_k(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """logits (B, V) -> probabilities and ids of the k most probable tokens, (B, k) each."""
+    return torch.softmax(logits, dim=-1).topk(k, dim=-1)
+
+
+@torch.inference_mode()
+def greedy_search(model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int, top_k: int = 5) -> list[Hypothesis]:
+    """Emit the most probable token at every step, for a whole batch at once.
+
+    src (B, S) ids, lengths (B,). Stops when every sentence has emitted EOS or
+    after ``max_len`` steps.
+    """
+    config = model.config
+    memory, state = model.encode(src, lengths)
+    batch = src.size(0)
+    prev = torch.full((batch, 1), config.bos_id, dtype=torch.long, device=src.device)
+    finished = torch.zeros(batch, dtype=torch.bool, device=src.device)
+    tokens, log_probs, weights, scores, top_ids, top_probs = [], [], [], [], [], []
+    for _ in range(max_len):
+        out = model.decoder(prev, state, memory)
+        state = out.state
+        logits = out.logits[:, 0]
+        probs, ids = _top_k(logits, top_k)
+        next_token = ids[:, 0]
+        tokens.append(next_token)
+        log_probs.append(probs[:, 0].log())
+        top_ids.append(ids)
+        top_probs.append(probs)
+        if out.weights is not None:
+            weights.append(out.weights[:, 0])
+            scores.append(out.scores[:, 0])
+        finished |= next_token == config.eos_id
+        if bool(finished.all()):
+            break
+        prev = next_token.unsqueeze(1)
+    return _unbatch(torch.stack(tokens, 1), torch.stack(log_probs, 1), weights, scores, top_ids, top_probs, lengths, config.eos_id)
+
+
+def _unbatch(tokens, log_probs, weights, scores, top_ids, top_probs, lengths, eos_id) -> list[Hypothesis]:
+    """Cut each sentence's history at its first EOS (kept) and its real source length."""
+    tokens_list = tokens.tolist()
+    weights_all = torch.stack(weights, 1) if weights else None  # (B, T, S)
+    scores_all = torch.stack(scores, 1) if scores else None
+    ids_all, probs_all = torch.stack(top_ids, 1), torch.stack(top_probs, 1)
+    hypotheses = []
+    for b, row in enumerate(tokens_list):
+        steps = row.index(eos_id) + 1 if eos_id in row else len(row)
+        src_len = int(lengths[b])
+        hypotheses.append(
+            Hypothesis(
+                tokens=row[:steps],
+                log_prob=float(log_probs[b, :steps].sum()),
+                weights=None if weights_all is None else weights_all[b, :steps, :src_len],
+                scores=None if scores_all is None else scores_all[b, :steps, :src_len],
+                top_ids=ids_all[b, :steps],
+                top_probs=probs_all[b, :steps],
+            )
+        )
+    return hypotheses
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT length penalty ((5 + length) / 6) ** alpha; alpha = 0 ranks by raw log-probability."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@dataclass
+class _Beams:
+    """The alive hypotheses of one sentence; every tensor has the beam as first dimension."""
+
+    tokens: Tensor  # (k, t)
+    log_probs: Tensor  # (k,)
+    weights: Tensor | None  # (k, t, S)
+    scores: Tensor | None
+    top_ids: Tensor  # (k, t, top_k)
+    top_probs: Tensor
+
+    def extend(self, origin: Tensor, token: Tensor, log_prob: Tensor, step) -> _Beams:
+        """Continue beams ``origin`` with ``token``; ``step`` holds this step's (k, ...) records."""
+        weights, scores, top_ids, top_probs = step
+
+        def grow(history: Tensor | None, new: Tensor | None) -> Tensor | None:
+            return None if history is None else torch.cat([history[origin], new[origin].unsqueeze(1)], 1)
+
+        return _Beams(
+            torch.cat([self.tokens[origin], token.unsqueeze(1)], 1),
+            log_prob,
+            grow(self.weights, weights),
+            grow(self.scores, scores),
+            grow(self.top_ids, top_ids),
+            grow(self.top_probs, top_probs),
+        )
+
+    def hypothesis(self, i: int) -> Hypothesis:
+        return Hypothesis(
+            tokens=self.tokens[i].tolist(),
+            log_prob=float(self.log_probs[i]),
+            weights=None if self.weights is None else self.weights[i],
+            scores=None if self.scores is None else self.scores[i],
+            top_ids=self.top_ids[i],
+            top_probs=self.top_probs[i],
+        )
+
+
+@torch.inference_mode()
+def beam_search(
+    model: Seq2Seq,
+    src: Tensor,
+    lengths: Tensor,
+    beam_size: int,
+    max_len: int,
+    alpha: float = 1.0,
+    top_k: int = 5,
+) -> Hypothesis:
+    """Beam search for one sentence (src (1, S)); returns the best finished hypothesis.
+
+    Each step takes the 2k best continuations: those among the k best that
+    end in EOS are set aside as finished, the best k others stay alive. The search ends when k
+    hypotheses have finished or after ``max_len`` steps; finished ones are
+    ranked by log-probability / length_penalty.
+    """
+    config = model.config
+    memory, state = model.encode(src, lengths)
+    k = beam_size
+    source_len = src.size(1)
+    memory = memory.index_select(torch.zeros(k, dtype=torch.long, device=src.device))
+    state = (state[0].expand(-1, k, -1).contiguous(), state[1].expand(-1, k, -1).contiguous())
+    empty = src.new_zeros((k, 0))
+    with_attention = model.decoder.attention is not None
+    history = (lambda: src.new_zeros((k, 0, source_len), dtype=torch.float)) if with_attention else (lambda: None)
+    beams = _Beams(
+        tokens=empty,
+        # only the first beam is alive at the start, so the k beams do not repeat each other
+        log_probs=torch.tensor([0.0] + [float("-inf")] * (k - 1), device=src.device),
+        weights=history(),
+        scores=history(),
+        top_ids=src.new_zeros((k, 0, top_k)),
+        top_probs=src.new_zeros((k, 0, top_k), dtype=torch.float),
+    )
+    prev = torch.full((k, 1), config.bos_id, dtype=torch.long, device=src.device)
+    finished: list[tuple[float, Hypothesis]] = []
+    for _ in range(max_len):
+        out = model.decoder(prev, state, memory)
+        logits = out.logits[:, 0]
+        log_probs = torch.log_softmax(logits, dim=-1)
+        probs, ids = log_probs.exp().topk(top_k, dim=-1)
+        step = (
+            None if out.weights is None else out.weights[:, 0],
+            None if out.scores is None else out.scores[:, 0],
+            ids,
+            probs,
+        )
+        vocab = log_probs.size(-1)
+        candidates = (beams.log_probs.unsqueeze(1) + log_probs).view(-1)
+        best, flat = candidates.topk(2 * k)
+        origin, token = flat // vocab, flat % vocab
+        is_eos = token == config.eos_id
+        # an EOS counts only among the k best candidates (so beam 1 is exactly greedy)
+        for i in torch.nonzero(is_eos[:k] & torch.isfinite(best[:k])).flatten().tolist():
+            done = beams.extend(origin[i : i + 1], token[i : i + 1], best[i : i + 1], step).hypothesis(0)
+            finished.append((done.log_prob / length_penalty(len(done.tokens), alpha), done))
+        if len(finished) >= k:
+            break
+        keep = torch.nonzero(~is_eos).flatten()[:k]
+        beams = beams.extend(origin[keep], token[keep], best[keep], step)
+        state = (out.state[0][:, origin[keep]], out.state[1][:, origin[keep]])
+        prev = token[keep].unsqueeze(1)
+    if not finished:  # length limit reached: the best alive hypothesis, unfinished
+        return beams.hypothesis(0)
+    return max(finished, key=lambda pair: pair[0])[1]

@@ -1,0 +1,336 @@
+"""Train the translator.
+
+    python -m model.train --corpus ../shared/data/spa-eng/spa.txt --out assets/en-es
+
+Every TrainConfig field is a flag (``--attention dot``, ``--max-minutes 30``...).
+Resumable: ``--resume`` continues from ``<work-dir>/last.pt``. The best
+checkpoint by dev BLEU is exported to ``--out`` after every improving epoch, so
+an interrupted run still leaves a usable model there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sacrebleu
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .checkpoint import save_model
+from .config import TrainConfig
+from .data import read_pairs, sha256_of, split_by_english
+from .evaluate import evaluate_sets, read_benchmark, score
+from .seq2seq import Seq2Seq
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer, train_sentencepiece
+from .translator import Translator, resolve_device
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # src, lengths, prev, gold
+
+
+def parse_args(argv: list[str] | None) -> TrainConfig:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "extra":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, type=kind, default=f.default)
+    return TrainConfig.from_dict(vars(parser.parse_args(argv)))
+
+
+def log(config: TrainConfig, message: str) -> None:
+    if not config.quiet:
+        tqdm.write(message)
+
+
+def prepare_data(config: TrainConfig, work: Path):
+    corpus = read_pairs(config.corpus, config.max_chars)
+    benchmark = read_benchmark(config.benchmark) if Path(config.benchmark).is_file() else []
+    split = split_by_english(corpus.pairs, config.dev_fraction, config.test_fraction, {en for en, _ in benchmark})
+    if config.max_pairs:
+        split.train = random.Random(config.seed).sample(split.train, min(config.max_pairs, len(split.train)))
+    stats = {
+        "pairs_read": len(corpus.pairs),
+        "skipped_lines": dict(corpus.skipped),
+        "duplicates_removed": corpus.duplicates,
+        "excluded_benchmark_pairs": split.excluded_benchmark,
+        "train": len(split.train),
+        "dev": len(split.dev),
+        "test": len(split.test),
+    }
+    log(config, f"data: {json.dumps(stats)}")
+    return corpus, benchmark, split, stats
+
+
+def prepare_tokenizers(config: TrainConfig, train_pairs, work: Path) -> tuple[Tokenizer, Tokenizer, str, str]:
+    """Train SentencePiece on the training split only (or reuse it when resuming)."""
+    if config.joint_vocab:
+        names = ("spm.model", "spm.model")
+        if not (work / names[0]).exists():
+            sentences = [s for pair in train_pairs for s in pair]
+            train_sentencepiece(sentences, config.src_vocab_size, work / names[0])
+    else:
+        names = ("en.model", "es.model")
+        for index, (name, size) in enumerate(zip(names, (config.src_vocab_size, config.tgt_vocab_size))):
+            if not (work / name).exists():
+                train_sentencepiece((pair[index] for pair in train_pairs), size, work / name)
+    return Tokenizer(work / names[0]), Tokenizer(work / names[1]), *names
+
+
+def make_batches(pairs, source: Tokenizer, target: Tokenizer, batch_tokens: int, max_len: int) -> list[Batch]:
+    """Length-sorted batches of about ``batch_tokens`` target tokens (little padding)."""
+    src_ids = source.encode_batch([en for en, _ in pairs])
+    tgt_ids = target.encode_batch([es for _, es in pairs])
+    items = [
+        (s[: max_len - 1] + [EOS_ID], t[: max_len - 1] + [EOS_ID]) for s, t in zip(src_ids, tgt_ids) if s and t
+    ]
+    items.sort(key=lambda st: (len(st[0]), len(st[1])))
+    batches, current = [], []
+    for item in items:
+        longest = max([len(item[1])] + [len(t) for _, t in current])
+        if current and longest * (len(current) + 1) > batch_tokens:
+            batches.append(_collate(current))
+            current = []
+        current.append(item)
+    if current:
+        batches.append(_collate(current))
+    return batches
+
+
+def _collate(items) -> Batch:
+    src = torch.full((len(items), max(len(s) for s, _ in items)), PAD_ID, dtype=torch.long)
+    gold = torch.full((len(items), max(len(t) for _, t in items)), PAD_ID, dtype=torch.long)
+    for row, (s, t) in enumerate(items):
+        src[row, : len(s)] = torch.tensor(s)
+        gold[row, : len(t)] = torch.tensor(t)
+    prev = torch.cat([torch.full((len(items), 1), BOS_ID, dtype=torch.long), gold[:, :-1]], 1)
+    prev = prev.masked_fill(prev == EOS_ID, PAD_ID)  # EOS is never an input
+    return src, torch.tensor([len(s) for s, _ in items]), prev, gold
+
+
+def batch_loss(model: Seq2Seq, batch: Batch, device, label_smoothing: float) -> tuple[torch.Tensor, int]:
+    src, lengths, prev, gold = (t.to(device) if i != 1 else t for i, t in enumerate(batch))
+    logits = model(src, lengths, prev).logits
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), gold.reshape(-1), ignore_index=PAD_ID, label_smoothing=label_smoothing
+    )
+    return loss, int((gold != PAD_ID).sum())
+
+
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr`` over the steps that fit the budget."""
+    warmup = config.warmup_steps
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def dev_scores(model: Seq2Seq, source: Tokenizer, target: Tokenizer, dev_pairs, device) -> dict:
+    translator = Translator(model, source, target, device, Path("."))
+    pairs = dev_pairs
+    result = score([t.text for t in translator.translate_batch([en for en, _ in pairs])], [es for _, es in pairs])
+    return {"bleu": result["bleu"], "chrf": result["chrf"]}
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        cpu += f" + {torch.cuda.get_device_name()}"
+    return f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+class Run:
+    """Everything a resumable training run carries from epoch to epoch."""
+
+    def __init__(self, config: TrainConfig, model: Seq2Seq):
+        self.config = config
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.epoch = 0
+        self.step = 0
+        self.total_steps = 0  # fixed after the first epoch from the time budget
+        self.best_bleu = -1.0
+        self.best_epoch = 0
+        self.seconds = 0.0
+        self.curves: list[dict] = []
+
+    def state(self) -> dict:
+        keys = ("epoch", "step", "total_steps", "best_bleu", "best_epoch", "seconds", "curves")
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "python_rng": random.getstate(),
+            **{k: getattr(self, k) for k in keys},
+        }
+
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state.pop("model"))
+        self.optimizer.load_state_dict(state.pop("optimizer"))
+        torch.set_rng_state(state.pop("torch_rng"))
+        random.setstate(state.pop("python_rng"))
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
+def train_epoch(run: Run, batches: list[Batch], device) -> dict:
+    config, model = run.config, run.model
+    model.train()
+    order = list(range(len(batches)))
+    random.shuffle(order)
+    total_loss, total_tokens, start = 0.0, 0, time.perf_counter()
+    bar = tqdm(order, desc=f"epoch {run.epoch + 1}", disable=config.quiet, mininterval=5, leave=False)
+    for index in bar:
+        for group in run.optimizer.param_groups:
+            group["lr"] = learning_rate(config, run.step, run.total_steps or 10**9)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+            loss, tokens = batch_loss(model, batches[index], device, config.label_smoothing)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+        run.optimizer.step()
+        run.step += 1
+        total_loss += loss.item() * tokens
+        total_tokens += tokens
+        elapsed = time.perf_counter() - start
+        bar.set_postfix(loss=f"{total_loss / total_tokens:.3f}", tok_s=f"{total_tokens / elapsed:.0f}")
+    elapsed = time.perf_counter() - start
+    return {"train_loss": total_loss / total_tokens, "tokens_per_s": total_tokens / elapsed, "seconds": elapsed}
+
+
+def export(run: Run, out: Path, work: Path, spm_names: tuple[str, str]) -> None:
+    save_model(run.model, out, *spm_names, fp16=run.config.save_fp16)
+    for name in set(spm_names):
+        shutil.copyfile(work / name, out / name)
+
+
+def fit(config: TrainConfig) -> dict:
+    """Train, export the best model to ``config.out`` and write its metrics.json."""
+    torch.manual_seed(config.seed)
+    random.seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    work, out = Path(config.work_dir), Path(config.out)
+    work.mkdir(parents=True, exist_ok=True)
+    if not config.resume and (work / "last.pt").exists():
+        (work / "last.pt").unlink()  # a fresh run must not pick up another run's state
+
+    corpus, benchmark, split, stats = prepare_data(config, work)
+    source, target, *spm_names = prepare_tokenizers(config, split.train, work)
+    model_config = config.model_config(len(source), len(target))
+    batches = make_batches(split.train, source, target, config.batch_tokens, model_config.max_source_tokens)
+    dev_pairs = split.dev[: config.dev_eval_sentences]
+    model = Seq2Seq(model_config).to(device)
+    run = Run(config, model)
+    if config.resume and (work / "last.pt").exists():
+        run.restore(torch.load(work / "last.pt", map_location=device, weights_only=False))
+        log(config, f"resumed after epoch {run.epoch} (best dev BLEU {run.best_bleu})")
+    log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
+
+    while run.epoch < config.max_epochs:
+        epoch_stats = train_epoch(run, batches, device)
+        run.epoch += 1
+        run.seconds += epoch_stats["seconds"]
+        if not run.total_steps:  # cosine schedule over the epochs that fit the time budget
+            fitting = int(config.max_minutes * 60 // max(epoch_stats["seconds"] * 1.08, 1e-9))
+            run.total_steps = max(1, min(config.max_epochs, fitting)) * len(batches)
+        model.eval()
+        dev = dev_scores(model, source, target, dev_pairs, device)
+        run.curves.append({"epoch": run.epoch, "step": run.step, **epoch_stats, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]})
+        log(config, f"epoch {run.epoch}: loss {epoch_stats['train_loss']:.3f}, {epoch_stats['tokens_per_s']:.0f} tok/s, dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
+        if dev["bleu"] > run.best_bleu:
+            run.best_bleu, run.best_epoch = dev["bleu"], run.epoch
+            export(run, out, work, spm_names)
+        torch.save(run.state(), work / "last.pt")
+        (work / "curves.json").write_text(json.dumps(run.curves, indent=2))
+        if run.epoch - run.best_epoch >= config.patience:
+            log(config, f"early stop: no dev gain for {config.patience} epochs")
+            break
+        if run.step >= run.total_steps or run.seconds > config.max_minutes * 60:
+            log(config, "time budget spent")
+            break
+
+    metrics = final_metrics(config, run, corpus, benchmark, split, stats, model.parameter_count())
+    (out / "curves.json").write_text(json.dumps(run.curves, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters: int) -> dict:
+    """Score the exported (float16-stored) model, exactly as it ships."""
+    translator = Translator.load(config.out, device=config.device)
+    corpus_english = {en for en, _ in corpus.pairs}
+    sets = {
+        "test_split": split.test,
+        "tatoeba": benchmark,
+        "tatoeba_unseen": [(en, es) for en, es in benchmark if en not in corpus_english],
+    }
+    sets = {name: pairs for name, pairs in sets.items() if pairs}
+    scores = {"greedy": evaluate_sets(translator, sets, beam_size=1)}
+    if config.final_beam > 1:
+        scores[f"beam{config.final_beam}"] = evaluate_sets(translator, sets, beam_size=config.final_beam)
+    folder = Path(config.out)
+    return {
+        "corpus": config.corpus,
+        "corpus_sha256": sha256_of(config.corpus),
+        "benchmark_sha256": sha256_of(config.benchmark) if benchmark else None,
+        "data": stats,
+        "command": "python -m model.train " + " ".join(sys.argv[1:]),
+        "config": {k: v for k, v in dataclasses.asdict(config).items() if k != "extra"},
+        "commit": git_commit(),
+        "hardware": hardware(),
+        "training_minutes": round(run.seconds / 60, 1),
+        "epochs": run.epoch,
+        "best_epoch": run.best_epoch,
+        "best_dev_bleu": run.best_bleu,
+        "train_tokens_per_s": round(sum(c["tokens_per_s"] for c in run.curves) / max(1, len(run.curves))),
+        "parameters": parameters,
+        "size_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.name != "metrics.json"),
+        "sacrebleu": sacrebleu.__version__,
+        "scores": scores,
+        **config.extra,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv)
+    metrics = fit(config)
+    for decoder, sets in metrics["scores"].items():
+        for name, result in sets.items():
+            overall = result["overall"]
+            print(f"{decoder:6s} {name:15s} BLEU {overall['bleu']:5.2f}  chrF {overall['chrf']:5.2f}  ({overall['sentences']} sentences)")
+
+
+if __name__ == "__main__":
+    main()
