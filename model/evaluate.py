@@ -1,11 +1,12 @@
 """Scoring with sacreBLEU, overall and by source length.
 
-    python -m model.evaluate --models assets/en-es assets/en-es-noattn --out assets/length_analysis.json
+python -m model.evaluate --models assets/en-es assets/en-es-noattn --out assets/length_analysis.json
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def make_buckets(word_counts: list[int], edges=LENGTH_EDGES, min_count: int = MI
     A small first bucket merges into the next instead.
     """
     bounds = [1, *[e + 1 for e in edges]]
-    buckets = [Bucket(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:])] + [Bucket(bounds[-1], None)]
+    buckets = [Bucket(lo, hi - 1) for lo, hi in itertools.pairwise(bounds)] + [Bucket(bounds[-1], None)]
     merged: list[Bucket] = []
     for bucket in buckets:
         count = sum(bucket.holds(n) for n in word_counts)
@@ -76,7 +77,9 @@ def make_buckets(word_counts: list[int], edges=LENGTH_EDGES, min_count: int = MI
     return merged
 
 
-def score_by_length(sources: list[str], hypotheses: list[str], references: list[str], min_count: int = MIN_BUCKET) -> dict:
+def score_by_length(
+    sources: list[str], hypotheses: list[str], references: list[str], min_count: int = MIN_BUCKET
+) -> dict:
     """Overall scores plus one entry per (merged) source-length bucket."""
     words = [len(s.split()) for s in sources]
     buckets = make_buckets(words, min_count=min_count)
@@ -106,7 +109,9 @@ def evaluate_sets(translator, sets: dict[str, list[Pair]], beam_size: int) -> di
     return report
 
 
-def standard_sets(corpus: str, benchmark: str, dev_fraction: float = 0.02, test_fraction: float = 0.02) -> dict[str, list[Pair]]:
+def standard_sets(
+    corpus: str, benchmark: str, dev_fraction: float = 0.02, test_fraction: float = 0.02
+) -> dict[str, list[Pair]]:
     """The held-out test split, the full Tatoeba test, and its pairs whose English is not in the corpus."""
     pairs = read_pairs(corpus).pairs
     tatoeba = read_benchmark(benchmark)
@@ -136,7 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     for folder in args.models:
         translator = Translator.load(folder, device="cpu")
         name = Path(folder).name
-        report["models"][name] = {"attention": translator.config.attention, **evaluate_sets(translator, sets, args.beam)}
+        report["models"][name] = {
+            "attention": translator.config.attention,
+            **evaluate_sets(translator, sets, args.beam),
+        }
         for set_name in sets:
             overall = report["models"][name][set_name]["overall"]
             print(f"{name:16s} {set_name:15s} BLEU {overall['bleu']:5.1f}  chrF {overall['chrf']:5.1f}")

@@ -32,19 +32,23 @@ def _top_k(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
 
 
 @torch.inference_mode()
-def greedy_search(model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int, top_k: int = 5) -> list[Hypothesis]:
+def greedy_search(
+    model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int | Tensor, top_k: int = 5
+) -> list[Hypothesis]:
     """Emit the most probable token at every step, for a whole batch at once.
 
-    src (B, S) ids, lengths (B,). Stops when every sentence has emitted EOS or
-    after ``max_len`` steps.
+    src (B, S) ids, lengths (B,). ``max_len`` is one step limit or one per
+    sentence (B,), so a sentence decodes the same alone or in any batch. Stops
+    when every sentence has emitted EOS or reached its limit.
     """
+    limits = torch.as_tensor(max_len).expand(src.size(0)).to(src.device)
     config = model.config
     memory, state = model.encode(src, lengths)
     batch = src.size(0)
     prev = torch.full((batch, 1), config.bos_id, dtype=torch.long, device=src.device)
     finished = torch.zeros(batch, dtype=torch.bool, device=src.device)
     tokens, log_probs, weights, scores, top_ids, top_probs = [], [], [], [], [], []
-    for _ in range(max_len):
+    for step in range(int(limits.max())):
         out = model.decoder(prev, state, memory)
         state = out.state
         logits = out.logits[:, 0]
@@ -57,21 +61,25 @@ def greedy_search(model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int, to
         if out.weights is not None:
             weights.append(out.weights[:, 0])
             scores.append(out.scores[:, 0])
-        finished |= next_token == config.eos_id
+        finished |= (next_token == config.eos_id) | (limits <= step + 1)
         if bool(finished.all()):
             break
         prev = next_token.unsqueeze(1)
-    return _unbatch(torch.stack(tokens, 1), torch.stack(log_probs, 1), weights, scores, top_ids, top_probs, lengths, config.eos_id)
+    return _unbatch(
+        torch.stack(tokens, 1), torch.stack(log_probs, 1), weights, scores, top_ids, top_probs, lengths, limits, config
+    )
 
 
-def _unbatch(tokens, log_probs, weights, scores, top_ids, top_probs, lengths, eos_id) -> list[Hypothesis]:
-    """Cut each sentence's history at its first EOS (kept) and its real source length."""
+def _unbatch(tokens, log_probs, weights, scores, top_ids, top_probs, lengths, limits, config) -> list[Hypothesis]:
+    """Cut each sentence's history at its first EOS (kept) or its limit, and at its real source length."""
+    eos_id = config.eos_id
     tokens_list = tokens.tolist()
     weights_all = torch.stack(weights, 1) if weights else None  # (B, T, S)
     scores_all = torch.stack(scores, 1) if scores else None
     ids_all, probs_all = torch.stack(top_ids, 1), torch.stack(top_probs, 1)
     hypotheses = []
     for b, row in enumerate(tokens_list):
+        row = row[: int(limits[b])]
         steps = row.index(eos_id) + 1 if eos_id in row else len(row)
         src_len = int(lengths[b])
         hypotheses.append(

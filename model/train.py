@@ -96,9 +96,7 @@ def make_batches(pairs, source: Tokenizer, target: Tokenizer, batch_tokens: int,
     """Length-sorted batches of about ``batch_tokens`` target tokens (little padding)."""
     src_ids = source.encode_batch([en for en, _ in pairs])
     tgt_ids = target.encode_batch([es for _, es in pairs])
-    items = [
-        (s[: max_len - 1] + [EOS_ID], t[: max_len - 1] + [EOS_ID]) for s, t in zip(src_ids, tgt_ids) if s and t
-    ]
+    items = [([*s[: max_len - 1], EOS_ID], [*t[: max_len - 1], EOS_ID]) for s, t in zip(src_ids, tgt_ids) if s and t]
     items.sort(key=lambda st: (len(st[0]), len(st[1])))
     batches, current = [], []
     for item in items:
@@ -267,8 +265,12 @@ def fit(config: TrainConfig) -> dict:
             run.total_steps = max(1, min(config.max_epochs, fitting)) * len(batches)
         model.eval()
         dev = dev_scores(model, source, target, dev_pairs, device)
-        run.curves.append({"epoch": run.epoch, "step": run.step, **epoch_stats, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]})
-        log(config, f"epoch {run.epoch}: loss {epoch_stats['train_loss']:.3f}, {epoch_stats['tokens_per_s']:.0f} tok/s, dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
+        run.curves.append(
+            {"epoch": run.epoch, "step": run.step, **epoch_stats, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]}
+        )
+        loss, speed = epoch_stats["train_loss"], epoch_stats["tokens_per_s"]
+        bleu, chrf = dev["bleu"], dev["chrf"]
+        log(config, f"epoch {run.epoch}: loss {loss:.3f}, {speed:.0f} tok/s, dev BLEU {bleu:.2f} chrF {chrf:.2f}")
         if dev["bleu"] > run.best_bleu:
             run.best_bleu, run.best_epoch = dev["bleu"], run.epoch
             export(run, out, work, spm_names)
@@ -329,7 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     for decoder, sets in metrics["scores"].items():
         for name, result in sets.items():
             overall = result["overall"]
-            print(f"{decoder:6s} {name:15s} BLEU {overall['bleu']:5.2f}  chrF {overall['chrf']:5.2f}  ({overall['sentences']} sentences)")
+            bleu, chrf, count = overall["bleu"], overall["chrf"], overall["sentences"]
+            print(f"{decoder:6s} {name:15s} BLEU {bleu:5.2f}  chrF {chrf:5.2f}  ({count} sentences)")
 
 
 if __name__ == "__main__":

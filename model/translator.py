@@ -91,7 +91,9 @@ class Translator:
         """Source pieces kept, EOS excluded; longer input is truncated."""
         return self.config.max_source_tokens - 1
 
-    def translate(self, text: str, beam_size: int = 1, max_length: int | None = None, alpha: float = 1.0) -> Translation:
+    def translate(
+        self, text: str, beam_size: int = 1, max_length: int | None = None, alpha: float = 1.0
+    ) -> Translation:
         return self.translate_batch([text], beam_size, max_length, alpha)[0]
 
     def translate_batch(
@@ -107,7 +109,9 @@ class Translator:
                 results[i] = self._empty(cleaned[i])
         for start in range(0, len(order), BATCH_SIZE if beam_size == 1 else 1):
             chunk = order[start : start + (BATCH_SIZE if beam_size == 1 else 1)]
-            for i, translation in zip(chunk, self._translate_ids([encoded[i] for i in chunk], beam_size, max_length, alpha)):
+            for i, translation in zip(
+                chunk, self._translate_ids([encoded[i] for i in chunk], beam_size, max_length, alpha)
+            ):
                 translation.source_text = cleaned[i]
                 results[i] = translation
         return results  # type: ignore[return-value]
@@ -116,21 +120,24 @@ class Translator:
         attention = None if not self.has_attention else np.zeros((0, 0), dtype=np.float32)
         return Translation(text, "", [], [], attention, None if attention is None else attention.copy(), [])
 
-    def _translate_ids(self, batch_ids: list[list[int]], beam_size: int, max_length: int | None, alpha: float) -> list[Translation]:
+    def _translate_ids(
+        self, batch_ids: list[list[int]], beam_size: int, max_length: int | None, alpha: float
+    ) -> list[Translation]:
         eos = self.config.eos_id
         truncated = [len(ids) > self.max_input_tokens for ids in batch_ids]
-        sources = [ids[: self.max_input_tokens] + [eos] for ids in batch_ids]
+        sources = [[*ids[: self.max_input_tokens], eos] for ids in batch_ids]
         lengths = torch.tensor([len(s) for s in sources])
         src = torch.full((len(sources), int(lengths.max())), self.config.pad_id, dtype=torch.long)
         for row, ids in enumerate(sources):
             src[row, : len(ids)] = torch.tensor(ids)
         src = src.to(self.device)
         # Room for a translation somewhat longer than its source, never past the hard cap.
-        limit = min(max_length or self.config.max_target_tokens, self.config.max_target_tokens, 2 * int(lengths.max()) + 10)
+        cap = min(max_length or self.config.max_target_tokens, self.config.max_target_tokens)
+        limits = (2 * lengths + 10).clamp(max=cap)
         if beam_size > 1:
-            hypotheses = [beam_search(self.model, src, lengths, beam_size, limit, alpha)]
+            hypotheses = [beam_search(self.model, src, lengths, beam_size, int(limits[0]), alpha)]
         else:
-            hypotheses = greedy_search(self.model, src, lengths, limit)
+            hypotheses = greedy_search(self.model, src, lengths, limits)
         return [self._to_translation(h, s, t) for h, s, t in zip(hypotheses, sources, truncated)]
 
     def _to_translation(self, hyp: Hypothesis, source_ids: list[int], truncated: bool) -> Translation:

@@ -1,0 +1,124 @@
+"""The network itself: attention, shapes, learning, search."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.attention import SCORES, Attention
+from model.config import ModelConfig
+from model.search import beam_search, greedy_search
+from model.seq2seq import Seq2Seq
+
+SMALL = dict(src_vocab_size=50, tgt_vocab_size=40, embed_dim=16, encoder_hidden=12, decoder_hidden=24, combine_dim=16)
+
+
+def padded_batch(lengths: list[int], vocab: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    src = torch.zeros(len(lengths), max(lengths), dtype=torch.long)
+    for row, n in enumerate(lengths):
+        src[row, :n] = torch.randint(4, vocab, (n,))
+        src[row, n - 1] = 3  # EOS
+    return src, torch.tensor(lengths)
+
+
+@pytest.mark.parametrize("kind", sorted(SCORES))
+def test_attention_rows_sum_to_one_and_padding_gets_zero(kind):
+    torch.manual_seed(0)
+    attention = Attention(kind, query_dim=24, key_dim=10)
+    values = torch.randn(3, 7, 10)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] + [False] * 6])
+    query = torch.randn(3, 5, 24)
+    context, weights, scores = attention(query, attention.project_keys(values), values, mask)
+    assert context.shape == (3, 5, 10)
+    assert weights.shape == scores.shape == (3, 5, 7)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, 5))
+    assert torch.all(weights[1, :, 4:] == 0) and torch.all(weights[2, :, 1:] == 0)
+    torch.testing.assert_close(context[2], values[2, :1].expand(5, -1))  # one real token: all weight on it
+
+
+def test_cosine_scores_are_scaled_cosines():
+    attention = Attention("cosine", query_dim=8, key_dim=8)
+    keys_in = torch.randn(1, 4, 8)
+    query = torch.randn(1, 1, 8)
+    _, _, scores = attention(query, attention.project_keys(keys_in), keys_in, torch.ones(1, 4, dtype=torch.bool))
+    cosine = torch.nn.functional.cosine_similarity(query[0], keys_in[0], dim=-1)
+    torch.testing.assert_close(scores[0, 0], 10.0 * cosine, rtol=1e-4, atol=1e-4)
+
+
+def test_config_rejects_unknown_keys_and_bad_attention():
+    with pytest.raises(ValueError, match="unknown ModelConfig keys: hiden"):
+        ModelConfig.from_dict({"hiden": 3})
+    with pytest.raises(ValueError, match="attention must be one of"):
+        ModelConfig(attention="magic")
+
+
+@pytest.mark.parametrize("kind", ["cosine", "dot", "general", "additive", "none"])
+def test_forward_shapes(kind):
+    model = Seq2Seq(ModelConfig(**SMALL, attention=kind))
+    src, lengths = padded_batch([5, 3, 7])
+    prev = torch.randint(4, 40, (3, 6))
+    out = model(src, lengths, prev)
+    assert out.logits.shape == (3, 6, 40)
+    if kind == "none":
+        assert out.weights is None and out.scores is None
+    else:
+        assert out.weights.shape == out.scores.shape == (3, 6, 7)
+        assert torch.all(out.weights[1, :, 3:] == 0)
+
+
+def test_tiny_model_overfits_one_batch():
+    torch.manual_seed(0)
+    model = Seq2Seq(ModelConfig(**SMALL, dropout=0.0))
+    src, lengths = padded_batch([6, 4, 5, 6])
+    gold = torch.randint(4, 40, (4, 5))
+    gold[:, -1] = 3
+    prev = torch.cat([torch.full((4, 1), 2), gold[:, :-1]], 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        loss = torch.nn.functional.cross_entropy(model(src, lengths, prev).logits.reshape(-1, 40), gold.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05
+    model.eval()
+    hypotheses = greedy_search(model, src, lengths, max_len=10)
+    assert [h.tokens for h in hypotheses] == gold.tolist()
+
+
+@pytest.mark.parametrize("kind", ["cosine", "none"])
+def test_beam_one_equals_greedy(kind):
+    torch.manual_seed(1)
+    model = Seq2Seq(ModelConfig(**SMALL, attention=kind)).eval()
+    for length in (3, 6, 9):
+        src, lengths = padded_batch([length])
+        greedy = greedy_search(model, src, lengths, max_len=12)[0]
+        beam = beam_search(model, src, lengths, beam_size=1, max_len=12)
+        assert beam.tokens == greedy.tokens
+        if kind != "none":
+            torch.testing.assert_close(beam.weights, greedy.weights)
+
+
+def test_beam_search_returns_attention_of_the_chosen_hypothesis():
+    torch.manual_seed(2)
+    model = Seq2Seq(ModelConfig(**SMALL)).eval()
+    src, lengths = padded_batch([6])
+    hypothesis = beam_search(model, src, lengths, beam_size=4, max_len=9)
+    steps = len(hypothesis.tokens)
+    assert hypothesis.weights.shape == (steps, 6) and hypothesis.scores.shape == (steps, 6)
+    assert hypothesis.top_probs.shape == (steps, 5)
+    torch.testing.assert_close(hypothesis.weights.sum(-1), torch.ones(steps))
+    # the recorded history is this hypothesis's own: replaying its tokens gives the same weights
+    prev = torch.tensor([[2, *hypothesis.tokens[:-1]]])
+    replay = model(src, lengths, prev)
+    torch.testing.assert_close(replay.weights[0], hypothesis.weights, rtol=1e-4, atol=1e-5)
+
+
+def test_batched_greedy_matches_one_by_one():
+    torch.manual_seed(3)
+    model = Seq2Seq(ModelConfig(**SMALL)).eval()
+    src, lengths = padded_batch([7, 2, 5])
+    together = greedy_search(model, src, lengths, max_len=8)
+    for row in range(3):
+        alone = greedy_search(model, src[row : row + 1, : lengths[row]], lengths[row : row + 1], max_len=8)[0]
+        assert alone.tokens == together[row].tokens
+        torch.testing.assert_close(alone.weights, together[row].weights, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,158 @@
+"""Data, tokenizer, smoke training and the public Translator interface."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, SHIPPED, synthetic_pairs
+
+from model import Translation
+from model.data import normalize, read_pairs, split_by_english
+from model.tokenizer import Tokenizer, train_sentencepiece
+
+
+def test_reader_skips_and_counts_bad_lines_and_accepts_attribution_column(tiny_corpus):
+    corpus = read_pairs(tiny_corpus)
+    assert len(corpus.pairs) == len(synthetic_pairs())
+    assert corpus.skipped == {"no tab": 1, "empty side": 2, "over-long": 1}
+    assert corpus.duplicates == 1
+    assert all("\t" not in en and "Attribution" not in es for en, es in corpus.pairs)
+
+
+def test_normalize_nfc_and_whitespace():
+    assert normalize("  Me\u0301jico \t es\n grande ") == "Méjico es grande"
+
+
+def test_split_is_english_disjoint_and_excludes_benchmark():
+    pairs = [(f"Sentence {i % 300}.", f"Frase {i}.") for i in range(900)]
+    benchmark = {"Sentence 7.", "Sentence 8."}
+    split = split_by_english(pairs, 0.1, 0.1, benchmark)
+    english = [{en for en, _ in part} for part in (split.train, split.dev, split.test)]
+    assert not (english[0] & english[1] or english[0] & english[2] or english[1] & english[2])
+    assert not (english[0] | english[1]) & benchmark
+    assert split.excluded_benchmark > 0
+    assert split_by_english(pairs, 0.1, 0.1, benchmark).test == split.test  # deterministic
+
+
+def test_tokenizer_round_trip(tmp_path):
+    sentences = [es for _, es in synthetic_pairs()]
+    train_sentencepiece(sentences, 60, tmp_path / "es.model")
+    tokenizer = Tokenizer(tmp_path / "es.model")
+    for text in ["Nosotros vemos el perro grande.", "Ellos tienen un libro rojo.", ""]:
+        assert tokenizer.decode(tokenizer.encode(text)) == text
+    assert 1 in tokenizer.encode("漢字")  # unknown characters map to unk
+
+
+def test_smoke_training_learns_the_synthetic_grammar(tiny_model, tiny_translator):
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert metrics["data"]["train"] > 40 and metrics["corpus_sha256"]
+    assert metrics["scores"]["greedy"]["test_split"]["overall"]["bleu"] > 30
+    assert {"model.safetensors", "config.json", "en.model", "es.model", "curves.json"} <= {
+        p.name for p in tiny_model.iterdir()
+    }
+    assert tiny_translator.translate("We have the dog.").text == "Nosotros tenemos el perro."
+
+
+def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
+    from conftest import tiny_train_settings
+
+    from model.config import TrainConfig
+    from model.train import fit
+
+    settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=2, final_beam=0)
+    fit(TrainConfig(**settings))
+    metrics = fit(TrainConfig(**{**settings, "max_epochs": 3, "resume": True}))
+    curves = json.loads((tmp_path / "model" / "curves.json").read_text())
+    assert [c["epoch"] for c in curves] == [1, 2, 3] and metrics["epochs"] == 3
+
+
+def check_translation(result: Translation) -> None:
+    rows, columns = len(result.target_tokens), len(result.source_tokens)
+    assert result.attention.shape == result.scores.shape == (rows, columns)
+    assert len(result.steps) == rows
+    if rows:
+        np.testing.assert_allclose(result.attention.sum(axis=1), 1.0, rtol=1e-4)
+
+
+def test_public_interface(tiny_translator):
+    result = tiny_translator.translate("I see the big cat.", beam_size=1)
+    check_translation(result)
+    assert result.source_tokens[-1] == "</s>" and result.target_tokens[-1] == "</s>"
+    assert all(len(step) == 5 and step[0][1] >= step[-1][1] for step in result.steps)
+    beam = tiny_translator.translate("I see the big cat.", beam_size=4)
+    check_translation(beam)
+    batch = tiny_translator.translate_batch(["They have a red house.", "", "We see the book."], beam_size=1)
+    assert [r.text for r in batch][1] == ""
+    assert batch[0].text == tiny_translator.translate("They have a red house.").text
+    json.dumps(result.to_dict())
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\n\t", "\x00", "<b>x</b>", "🙂🙂", "مرحبا بالعالم", "e\u0301\u0301", "?!..."]
+)
+def test_bad_input_never_raises(tiny_translator, text):
+    result = tiny_translator.translate(text, beam_size=3)
+    check_translation(result)
+    if not text.strip() or text == "\x00":
+        assert result.text == "" and result.target_tokens == []
+
+
+def test_long_input_is_truncated_and_says_so(tiny_translator):
+    result = tiny_translator.translate("I see the cat. " * 200)
+    assert result.truncated and "truncated" in result.notes[0]
+    assert len(result.source_tokens) == tiny_translator.max_input_tokens + 1
+    check_translation(result)
+
+
+def test_cli_plain_and_json(tiny_model):
+    run = subprocess.run(
+        [sys.executable, "-m", "model.translate", "--model", str(tiny_model), "--json"],
+        input="I see the cat.\n\nWe have a house.\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(lines) == 3 and lines[1]["translation"] == ""
+    assert len(lines[0]["attention"]) == len(lines[0]["target_tokens"])
+    plain = subprocess.run(
+        [sys.executable, "-m", "model.translate", "--model", str(tiny_model), "--beam", "3"],
+        input="I see the cat.\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert plain.stdout.strip() == lines[0]["translation"]
+
+
+def test_cli_broken_model_folder_exits_with_message(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "model.translate", "--model", str(tmp_path / "nowhere")],
+        input="Hi.\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 2 and "model folder not found" in run.stderr
+
+
+def test_shipped_model_translates_lets_go(shipped):
+    result = shipped.translate("Let's go.")
+    assert result.text in {"Vamos.", "Vayamos.", "¡Vamos!", "Vámonos."}
+    assert shipped.config.attention == "cosine"
+    check_translation(result)
+
+
+def test_shipped_model_size_and_metrics():
+    total = sum(p.stat().st_size for p in SHIPPED.iterdir())
+    assert total <= 25 * 1024 * 1024
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    for key in ("corpus_sha256", "command", "commit", "hardware", "training_minutes", "parameters", "data"):
+        assert metrics[key]
+    assert metrics["scores"]["greedy"]["tatoeba"]["overall"]["bleu"] >= 30
