@@ -31,6 +31,51 @@ def _top_k(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
     return torch.softmax(logits, dim=-1).topk(k, dim=-1)
 
 
+@dataclass
+class _GreedyRecord:
+    """Per-sentence history, (B, T, ...) buffers filled step by step for the rows still decoding."""
+
+    tokens: Tensor  # (B, T)
+    log_probs: Tensor  # (B, T)
+    top_ids: Tensor  # (B, T, k)
+    top_probs: Tensor  # (B, T, k)
+    weights: Tensor | None  # (B, T, S)
+    scores: Tensor | None  # (B, T, S)
+
+    @classmethod
+    def empty(cls, src: Tensor, steps: int, top_k: int, with_attention: bool) -> _GreedyRecord:
+        batch, source_len = src.shape
+        floats = {"dtype": torch.float, "device": src.device}
+        attention = (lambda: torch.zeros(batch, steps, source_len, **floats)) if with_attention else (lambda: None)
+        return cls(
+            src.new_zeros((batch, steps)),
+            torch.zeros(batch, steps, **floats),
+            src.new_zeros((batch, steps, top_k)),
+            torch.zeros(batch, steps, top_k, **floats),
+            attention(),
+            attention(),
+        )
+
+    def write(self, rows: Tensor, step: int, ids: Tensor, probs: Tensor, out) -> None:
+        self.tokens[rows, step] = ids[:, 0]
+        self.log_probs[rows, step] = probs[:, 0].log()
+        self.top_ids[rows, step] = ids
+        self.top_probs[rows, step] = probs
+        if self.weights is not None:
+            self.weights[rows, step] = out.weights[:, 0]
+            self.scores[rows, step] = out.scores[:, 0]
+
+    def hypothesis(self, b: int, steps: int, source_len: int) -> Hypothesis:
+        return Hypothesis(
+            tokens=self.tokens[b, :steps].tolist(),
+            log_prob=float(self.log_probs[b, :steps].sum()),
+            weights=None if self.weights is None else self.weights[b, :steps, :source_len],
+            scores=None if self.scores is None else self.scores[b, :steps, :source_len],
+            top_ids=self.top_ids[b, :steps],
+            top_probs=self.top_probs[b, :steps],
+        )
+
+
 @torch.inference_mode()
 def greedy_search(
     model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int | Tensor, top_k: int = 5
@@ -38,61 +83,31 @@ def greedy_search(
     """Emit the most probable token at every step, for a whole batch at once.
 
     src (B, S) ids, lengths (B,). ``max_len`` is one step limit or one per
-    sentence (B,), so a sentence decodes the same alone or in any batch. Stops
-    when every sentence has emitted EOS or reached its limit.
+    sentence (B,), so a sentence decodes the same alone or in any batch.
+    Sentences that emit EOS or reach their limit leave the batch, so the
+    remaining steps compute only what is still being written.
     """
+    eos = model.config.eos_id
     limits = torch.as_tensor(max_len).expand(src.size(0)).to(src.device)
-    config = model.config
     memory, state = model.encode(src, lengths)
-    batch = src.size(0)
-    prev = torch.full((batch, 1), config.bos_id, dtype=torch.long, device=src.device)
-    finished = torch.zeros(batch, dtype=torch.bool, device=src.device)
-    tokens, log_probs, weights, scores, top_ids, top_probs = [], [], [], [], [], []
+    record = _GreedyRecord.empty(src, int(limits.max()), top_k, model.decoder.attention is not None)
+    active = torch.arange(src.size(0), device=src.device)  # batch rows still decoding
+    ends = limits.clone()  # steps written per row
+    prev = torch.full((src.size(0), 1), model.config.bos_id, dtype=torch.long, device=src.device)
     for step in range(int(limits.max())):
         out = model.decoder(prev, state, memory)
-        state = out.state
-        logits = out.logits[:, 0]
-        probs, ids = _top_k(logits, top_k)
-        next_token = ids[:, 0]
-        tokens.append(next_token)
-        log_probs.append(probs[:, 0].log())
-        top_ids.append(ids)
-        top_probs.append(probs)
-        if out.weights is not None:
-            weights.append(out.weights[:, 0])
-            scores.append(out.scores[:, 0])
-        finished |= (next_token == config.eos_id) | (limits <= step + 1)
-        if bool(finished.all()):
+        probs, ids = _top_k(out.logits[:, 0], top_k)
+        record.write(active, step, ids, probs, out)
+        done = (ids[:, 0] == eos) | (limits[active] <= step + 1)
+        ends[active[done]] = step + 1
+        if bool(done.all()):
             break
-        prev = next_token.unsqueeze(1)
-    return _unbatch(
-        torch.stack(tokens, 1), torch.stack(log_probs, 1), weights, scores, top_ids, top_probs, lengths, limits, config
-    )
-
-
-def _unbatch(tokens, log_probs, weights, scores, top_ids, top_probs, lengths, limits, config) -> list[Hypothesis]:
-    """Cut each sentence's history at its first EOS (kept) or its limit, and at its real source length."""
-    eos_id = config.eos_id
-    tokens_list = tokens.tolist()
-    weights_all = torch.stack(weights, 1) if weights else None  # (B, T, S)
-    scores_all = torch.stack(scores, 1) if scores else None
-    ids_all, probs_all = torch.stack(top_ids, 1), torch.stack(top_probs, 1)
-    hypotheses = []
-    for b, row in enumerate(tokens_list):
-        row = row[: int(limits[b])]
-        steps = row.index(eos_id) + 1 if eos_id in row else len(row)
-        src_len = int(lengths[b])
-        hypotheses.append(
-            Hypothesis(
-                tokens=row[:steps],
-                log_prob=float(log_probs[b, :steps].sum()),
-                weights=None if weights_all is None else weights_all[b, :steps, :src_len],
-                scores=None if scores_all is None else scores_all[b, :steps, :src_len],
-                top_ids=ids_all[b, :steps],
-                top_probs=probs_all[b, :steps],
-            )
-        )
-    return hypotheses
+        state, prev = out.state, ids[:, :1]
+        if bool(done.any()):
+            keep = torch.nonzero(~done).squeeze(1)
+            active, memory, prev = active[keep], memory.index_select(keep), prev[keep]
+            state = (state[0][:, keep], state[1][:, keep])
+    return [record.hypothesis(b, int(ends[b]), int(lengths[b])) for b in range(src.size(0))]
 
 
 def length_penalty(length: int, alpha: float) -> float:

@@ -42,6 +42,8 @@ class Tokenizer:
         ids = (self.sp.pad_id(), self.sp.unk_id(), self.sp.bos_id(), self.sp.eos_id())
         if ids != (PAD_ID, UNK_ID, BOS_ID, EOS_ID):
             raise ValueError(f"{path}: special ids {ids} != {(PAD_ID, UNK_ID, BOS_ID, EOS_ID)}")
+        # id -> piece as a list: naming every top-5 candidate of every step stays cheap
+        self._pieces = [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())]
 
     def __len__(self) -> int:
         return self.sp.get_piece_size()
@@ -56,4 +58,4 @@ class Tokenizer:
         return self.sp.decode([i for i in ids if i > EOS_ID or i == UNK_ID])
 
     def pieces(self, ids: list[int]) -> list[str]:
-        return [self.sp.id_to_piece(i) for i in ids]
+        return [self._pieces[i] for i in ids]
