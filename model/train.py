@@ -272,6 +272,8 @@ def fit(config: TrainConfig) -> dict:
     run = Run(config, model)
     if config.resume and (work / "last.pt").exists():
         run.restore(torch.load(work / "last.pt", map_location=device, weights_only=False))
+        if run.total_steps:  # a resumed run may be given fewer epochs: finish the schedule there
+            run.total_steps = min(run.total_steps, config.max_epochs * len(batches))
         log(config, f"resumed after epoch {run.epoch} (best dev BLEU {run.best_bleu})")
     log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
 

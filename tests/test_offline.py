@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 CHECK = [sys.executable, str(ROOT / "tests" / "offline_check.py")]

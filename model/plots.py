@@ -1,0 +1,216 @@
+"""Plotly figures for the web page: data in, ``go.Figure`` out, nothing else.
+
+Styling works on light and dark pages alike: transparent backgrounds, a mid-grey font, and colours that fade
+into the page for small values (alpha ramps) and stand out for large ones on either background.
+Every label is escaped because plotly renders a subset of HTML in tick and hover text.
+Every figure has an explicit height: Gradio 6 draws a plotly figure without one at zero height.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+FONT_COLOUR = "#7c8595"  # mid grey: about 4:1 contrast on white and 5:1 on Gradio's dark background
+GRID_COLOUR = "rgba(139,147,161,0.25)"
+ACCENT = "249,115,22"  # orange, Gradio's default primary hue, as "r,g,b"
+SECOND = "59,130,246"  # blue
+MODEL_COLOURS = ("#f97316", "#3b82f6", "#a855f7", "#10b981", "#ef4444")
+# Opacity rises fast at first so that weights of 10-30% are visible too, not only the peaks.
+HEATMAP_COLOURSCALE = [
+    [0.0, f"rgba({ACCENT},0.03)"],
+    [0.1, f"rgba({ACCENT},0.3)"],
+    [0.3, f"rgba({ACCENT},0.6)"],
+    [1.0, f"rgba({ACCENT},1)"],
+]
+ROW_HEIGHT = 24  # px per heatmap row: keeps tick labels legible
+BAR_HEIGHT = 280
+
+
+def escape_label(text: str) -> str:
+    """Show text literally in plotly: it parses <b>, <br>, <a> ... in labels, and decodes &lt; &gt; &amp;."""
+    return html.escape(str(text), quote=False)
+
+
+def _layout(height: int, top: int = 10, **extra) -> dict:
+    return dict(
+        height=height,
+        autosize=True,
+        margin=dict(l=10, r=10, t=top, b=10, autoexpand=True),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(color=FONT_COLOUR, size=12),
+        hoverlabel=dict(font_size=13),
+        **extra,
+    )
+
+
+def _label_axis(labels: Sequence[str], title: str, **extra) -> dict:
+    """Numeric axis with one tick per label, so repeated tokens (two "▁the") stay separate."""
+    return dict(
+        title=dict(text=title),
+        tickmode="array",
+        tickvals=list(range(len(labels))),
+        ticktext=[escape_label(label) for label in labels],
+        showgrid=False,
+        zeroline=False,
+        automargin=True,
+        **extra,
+    )
+
+
+def _tick_font(count: int) -> dict:
+    return dict(size=12 if count <= 15 else 10)
+
+
+def message_figure(message: str, height: int = 220) -> go.Figure:
+    """An empty chart that says why it is empty (instead of an error or a blank box)."""
+    figure = go.Figure()
+    figure.add_annotation(text=escape_label(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    figure.update_layout(**_layout(height), xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return figure
+
+
+def heatmap_height(rows: int) -> int:
+    return 190 + ROW_HEIGHT * rows  # room for the rotated source labels on top and the colour bar below
+
+
+def attention_heatmap(
+    weights: np.ndarray, scores: np.ndarray | None, source: Sequence[str], target: Sequence[str]
+) -> go.Figure:
+    """Target tokens as rows, source tokens as columns (x axis on top); hover shows both tokens, weight and score."""
+    rows, columns = weights.shape
+    raw = np.full((rows, columns), np.nan) if scores is None else scores
+    custom = np.empty((rows, columns, 3), dtype=object)
+    custom[:, :, 0] = np.array([escape_label(s) for s in source], dtype=object)[None, :]
+    custom[:, :, 1] = np.array([escape_label(t) for t in target], dtype=object)[:, None]
+    custom[:, :, 2] = np.vectorize(lambda v: "n/a" if np.isnan(v) else f"{v:.3f}", otypes=[object])(raw)
+    trace = go.Heatmap(
+        z=weights,
+        x=list(range(columns)),
+        y=list(range(rows)),
+        customdata=custom,
+        zmin=0.0,
+        zmax=1.0,
+        xgap=1,
+        ygap=1,
+        colorscale=HEATMAP_COLOURSCALE,
+        # Horizontal, below the grid: on a phone a vertical colour bar would take a third of the width.
+        colorbar=dict(
+            title=dict(text="attention weight", side="top"),
+            tickformat=".0%",
+            orientation="h",
+            x=0.5,
+            xanchor="center",
+            y=-0.02,
+            yanchor="top",
+            thickness=10,
+            len=0.7,
+            outlinewidth=0,
+        ),
+        hovertemplate=(
+            "source: %{customdata[0]}<br>target: %{customdata[1]}<br>"
+            "weight: %{z:.1%}<br>raw score: %{customdata[2]}<extra></extra>"
+        ),
+    )
+    figure = go.Figure(trace)
+    figure.update_layout(
+        **_layout(heatmap_height(rows)),
+        xaxis=_label_axis(
+            source, "English (source)", side="top", tickangle=-60 if columns > 8 else 0, tickfont=_tick_font(columns)
+        ),
+        yaxis=_label_axis(target, "Spanish (output)", autorange="reversed", tickfont=_tick_font(rows)),
+    )
+    return figure
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    value_title: str,
+    value_format: str,
+    highlight: int | None = None,
+    colour: str = ACCENT,
+) -> go.Figure:
+    """Vertical bars, one per label (numeric positions keep repeated labels apart); ``highlight`` is drawn solid."""
+    opacity = [1.0 if i == highlight else 0.45 for i in range(len(labels))]
+    trace = go.Bar(
+        x=list(range(len(labels))),
+        y=list(values),
+        marker=dict(color=[f"rgba({colour},{a})" for a in opacity], line=dict(width=0)),
+        customdata=[escape_label(label) for label in labels],
+        hovertemplate=f"%{{customdata}}<br>{escape_label(value_title)}: %{{y:{value_format}}}<extra></extra>",
+    )
+    figure = go.Figure(trace)
+    figure.update_layout(
+        **_layout(BAR_HEIGHT, top=34, bargap=0.25),  # top: room for Gradio's label over the plot's corner
+        xaxis=_label_axis(labels, "", tickangle=-60 if len(labels) > 6 else 0, tickfont=_tick_font(len(labels))),
+        yaxis=_value_axis(list(values), value_title, value_format),
+    )
+    return figure
+
+
+def _value_axis(values: list[float], title: str, value_format: str) -> dict:
+    """Headroom above the tallest bar; finer percent ticks when every value is small (an unsure model)."""
+    small_percents = value_format.endswith("%") and max(values, default=0.0) < 0.1
+    axis = dict(
+        title=dict(text=title),
+        tickformat=".1%" if small_percents else value_format,
+        gridcolor=GRID_COLOUR,
+        zerolinecolor=GRID_COLOUR,
+    )
+    if values and min(values) >= 0:
+        axis["range"] = [0, 1.1 * max(values) or 1.0]
+    return axis
+
+
+def score_bars(source: Sequence[str], scores: np.ndarray) -> go.Figure:
+    """Step 1 of attention: raw similarity of the decoder state to every source token."""
+    return bar_chart(source, scores.tolist(), "raw score", ".2f", highlight=int(np.argmax(scores)), colour=SECOND)
+
+
+def weight_bars(source: Sequence[str], weights: np.ndarray) -> go.Figure:
+    """Step 2 of attention: the scores after softmax."""
+    return bar_chart(source, weights.tolist(), "weight", ".0%", highlight=int(np.argmax(weights)))
+
+
+def candidate_bars(candidates: Sequence[tuple[str, float]], written: str | None = None) -> go.Figure:
+    """The decoder's top next-token probabilities at one step; the token actually written is solid."""
+    labels = [piece for piece, _ in candidates]
+    highlight = labels.index(written) if written in labels else None
+    return bar_chart(labels, [p for _, p in candidates], "probability", ".0%", highlight=highlight, colour="16,185,129")
+
+
+def length_chart(
+    names: Sequence[str],
+    buckets: Sequence[Sequence[str]],
+    bleu: Sequence[Sequence[float]],
+    highlight: str | None = None,
+) -> go.Figure:
+    """BLEU by source-length bucket, one line per model; ``highlight`` marks one bucket (the visitor's sentence)."""
+    figure = go.Figure()
+    for index, (name, labels, values) in enumerate(zip(names, buckets, bleu)):
+        figure.add_trace(
+            go.Scatter(
+                x=[escape_label(label) for label in labels],
+                y=list(values),
+                name=escape_label(name),
+                mode="lines+markers",
+                line=dict(color=MODEL_COLOURS[index % len(MODEL_COLOURS)], width=3),
+                hovertemplate="%{x} words: %{y:.1f} BLEU<extra>%{fullData.name}</extra>",
+            )
+        )
+    if highlight is not None:
+        figure.add_vline(x=escape_label(highlight), line=dict(color=FONT_COLOUR, dash="dot"))
+        figure.add_annotation(
+            x=escape_label(highlight), y=1, yref="paper", text="your sentence", showarrow=False, yshift=10
+        )
+    figure.update_layout(
+        **_layout(380, top=40, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0)),
+        xaxis=dict(title=dict(text="source sentence length (words)"), type="category", gridcolor=GRID_COLOUR),
+        yaxis=dict(title=dict(text="BLEU"), gridcolor=GRID_COLOUR, zerolinecolor=GRID_COLOUR, rangemode="tozero"),
+    )
+    return figure
