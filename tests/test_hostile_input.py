@@ -6,7 +6,10 @@ Profiles: ``ci`` (default, 500 examples per property) and ``thorough``
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import re
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -75,3 +78,48 @@ def test_translate_batch_answers_each_input_in_order(tiny_translator, texts):
     for text, result in zip(texts, results):
         assert_sane(result, tiny_translator)
         assert result.text == tiny_translator.translate(text).text
+
+
+# --- the page's handlers: same inputs, and nothing typed may come out as markup -------------------------
+
+pytest_plugins = ["web_support"]
+OUR_TAGS = re.compile(r'</?(div|span|p)( class="[a-z-]+")?>')
+
+
+def assert_no_markup(fragment: str) -> None:
+    """Our own tags removed, no '<' may remain: every '<' the user typed must arrive as &lt;."""
+    assert "<" not in OUR_TAGS.sub("", fragment), fragment
+
+
+def figure_labels(figure) -> list[str]:
+    """Every string plotly might render as HTML: tick texts, hover custom data, annotations, trace names."""
+    labels = [a.text for a in figure.layout.annotations or []]
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        labels += list(axis.ticktext or [])
+    for trace in figure.data:
+        labels += (
+            [str(v) for v in np.asarray(trace.customdata, dtype=object).ravel()] if trace.customdata is not None else []
+        )
+        labels += [str(v) for v in (trace.x if trace.type == "bar" and trace.x is not None else [])]
+        labels.append(trace.name or "")
+    return labels
+
+
+@given(text=hostile_text, merge=st.booleans(), step=st.integers(0, 120))
+def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step):
+    _, data, translation = app.translate(text)
+    assert_sane(translation, app.TRANSLATOR)
+    json.dumps(data)
+    notice, source_chips, target_chips, heatmap, csv_button, _, _ = app.render(translation, merge)
+    for fragment in (notice, source_chips, target_chips):
+        assert_no_markup(fragment)
+    if csv_button.value:  # plain text, read back as the same table: one row per target label plus the header
+        with open(csv_button.value["path"], newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert len(rows) - 1 == len(heatmap.layout.yaxis.ticktext)
+    figures = [heatmap, *app.show_step(translation, step)[:3]]
+    for figure in figures:
+        assert figure.layout.height and figure.layout.height > 0
+        for label in figure_labels(figure):
+            assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
+    assert_no_markup(app.show_step(translation, step)[3])
