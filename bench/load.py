@@ -22,7 +22,8 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from server import Client, first_answer, percentile, print_table, rss_mb, spawn
+from common import percentile, print_table
+from server import Client, first_answer, rss_mb, spawn
 
 SENTENCES = [
     "Let's go.",

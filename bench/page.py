@@ -18,7 +18,8 @@ import statistics
 import sys
 import time
 
-from server import ROOT, SENTENCE, first_answer, percentile, print_table, rss_mb, spawn
+from common import ROOT, SENTENCE, percentile, print_table
+from server import first_answer, rss_mb, spawn
 
 COLD_START_TARGET_S = 5.0
 P50_TARGET_MS = 100.0

@@ -13,21 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import ROOT, SENTENCE
 from gradio_client import Client  # imported up front, so the cold start below times the app, not this import
-
-ROOT = Path(__file__).resolve().parent.parent
-SENTENCE = "I think we should leave before it starts to rain."  # 10 words, as in bench/speed.py
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def rss_mb(pid: int) -> float:
@@ -84,12 +77,3 @@ def first_answer(app: App, timeout: float = 120.0) -> tuple[Client, float]:
         except Exception:  # not listening yet: connection refused, or config not served yet
             time.sleep(0.05)
     raise RuntimeError(f"no answer from {app.url} within {timeout:.0f} s")
-
-
-def print_table(rows: list[tuple[str, str, str, bool | None]]) -> None:
-    """metric | measured | target | ok."""
-    width = max(len(name) for name, *_ in rows)
-    print(f"{'metric':<{width}}  {'measured':>12}  {'target':>10}  ok")
-    for name, measured, target, ok in rows:
-        mark = "" if ok is None else ("yes" if ok else "NO")
-        print(f"{name:<{width}}  {measured:>12}  {target:>10}  {mark}")
