@@ -108,6 +108,12 @@ class Decoder(nn.Module):
             self._transposed_cache[key] = cached
         return cached[1]
 
+    def cache_step_weights(self) -> None:
+        """Make the transposed copies now, so concurrent decoders only ever read the cache."""
+        for weight in (self.combine.weight, self.output.weight, *self.lstm.parameters()):
+            if weight.dim() == 2:
+                self._transposed(weight)
+
     def _linear_step(self, layer: nn.Linear, x: Tensor) -> Tensor:
         return torch.addmm(layer.bias, x, self._transposed(layer.weight))
 

@@ -73,6 +73,7 @@ def resolve_device(device: str) -> torch.device:
 class Translator:
     def __init__(self, model: Seq2Seq, source: Tokenizer, target: Tokenizer, device: torch.device, path: Path):
         self.model = model.to(device).eval()
+        self.model.decoder.cache_step_weights()
         self.source = source
         self.target = target
         self.device = device
