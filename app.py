@@ -227,6 +227,21 @@ def compare(text: str) -> tuple[go.Figure, str, str]:
     return length_figure(len(attended.source_text.split())), attended.text, baseline
 
 
+def budget_note(translator: Translator, baseline: Translator | None) -> str:
+    """How long each side-by-side model trained, from its metrics.json, so the comparison is read fairly."""
+
+    def epochs(model: Translator) -> str:
+        metrics = explain.read_json(Path(model.path) / "metrics.json") or {}
+        return f"{metrics['epochs']} epochs" if "epochs" in metrics else "an unrecorded budget"
+
+    if baseline is None:
+        return ""
+    return (
+        f"The attention model here is the shipped one ({epochs(translator)}); the no-attention model trained "
+        f"{epochs(baseline)}. The chart above compares models that all trained the same number of epochs."
+    )
+
+
 # --- static texts -------------------------------------------------------------------------------------------
 
 
@@ -355,6 +370,7 @@ with gr.Blocks(title="English → Spanish, with attention", analytics_enabled=Fa
                 label=f"With attention ({TRANSLATOR.config.attention})", interactive=False, lines=2
             )
             baseline_text = gr.Textbox(label="Without attention", interactive=False, lines=2)
+        gr.Markdown(budget_note(TRANSLATOR, BASELINE))
 
     with gr.Tab("About"):
         gr.Markdown(about_markdown(TRANSLATOR))

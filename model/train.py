@@ -178,13 +178,14 @@ class Run:
         self.epoch = 0
         self.step = 0
         self.total_steps = 0  # fixed after the first epoch from the time budget
+        self.schedule_start = 0  # step where the current learning-rate cycle began
         self.best_bleu = -1.0
         self.best_epoch = 0
         self.seconds = 0.0
         self.curves: list[dict] = []
 
     def state(self) -> dict:
-        keys = ("epoch", "step", "total_steps", "best_bleu", "best_epoch", "seconds", "curves")
+        keys = ("epoch", "step", "total_steps", "schedule_start", "best_bleu", "best_epoch", "seconds", "curves")
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -211,7 +212,8 @@ def train_epoch(run: Run, batches: list[Batch], device) -> dict:
     bar = tqdm(order, desc=f"epoch {run.epoch + 1}", disable=config.quiet, mininterval=5, leave=False)
     for index in bar:
         for group in run.optimizer.param_groups:
-            group["lr"] = learning_rate(config, run.step, run.total_steps or 10**9)
+            cycle_step, cycle_steps = run.step - run.schedule_start, (run.total_steps or 10**9) - run.schedule_start
+            group["lr"] = learning_rate(config, cycle_step, cycle_steps)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
             loss, tokens = batch_loss(model, batches[index], device, config.label_smoothing)
         run.optimizer.zero_grad(set_to_none=True)
@@ -272,8 +274,12 @@ def fit(config: TrainConfig) -> dict:
     run = Run(config, model)
     if config.resume and (work / "last.pt").exists():
         run.restore(torch.load(work / "last.pt", map_location=device, weights_only=False))
-        if run.total_steps:  # a resumed run may be given fewer epochs: finish the schedule there
-            run.total_steps = min(run.total_steps, config.max_epochs * len(batches))
+        extra_epochs = config.max_epochs - run.epoch
+        if run.total_steps and run.step >= run.total_steps and extra_epochs > 0:
+            # the schedule had ended: more epochs get a new warm-up + cosine cycle (a warm restart)
+            run.schedule_start, run.total_steps = run.step, run.step + extra_epochs * len(batches)
+        elif run.total_steps:  # a resumed run may be given fewer epochs: finish the schedule there
+            run.total_steps = min(run.total_steps, run.step + extra_epochs * len(batches))
         log(config, f"resumed after epoch {run.epoch} (best dev BLEU {run.best_bleu})")
     log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
 
