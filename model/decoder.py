@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from .attention import Attention
 from .config import ModelConfig
 from .encoder import State
+from .quantize import Int8Matrices, int8_supported
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Decoder(nn.Module):
         if config.combine_dim == config.embed_dim:
             self.output.weight = self.embedding.weight  # tied: fewer parameters, better rare words
         self._transposed_cache: dict[int, tuple[int, Tensor]] = {}
+        self.int8: Int8Matrices | None = None  # set by use_int8(): decoding steps then read int8 weights
 
     def memory(self, encoder_outputs: Tensor, mask: Tensor) -> Memory:
         keys = encoder_outputs if self.attention is None else self.attention.project_keys(encoder_outputs)
@@ -108,14 +110,30 @@ class Decoder(nn.Module):
             self._transposed_cache[key] = cached
         return cached[1]
 
+    def _step_matrices(self) -> list[Tensor]:
+        return [self.combine.weight, self.output.weight, *(w for w in self.lstm.parameters() if w.dim() == 2)]
+
     def cache_step_weights(self) -> None:
         """Make the transposed copies now, so concurrent decoders only ever read the cache."""
-        for weight in (self.combine.weight, self.output.weight, *self.lstm.parameters()):
-            if weight.dim() == 2:
-                self._transposed(weight)
+        for weight in self._step_matrices():
+            self._transposed(weight)
+
+    def use_int8(self, enabled: bool = True) -> bool:
+        """Decode with int8 copies of the step matrices (see quantize.py); False if this CPU build cannot."""
+        self.int8 = Int8Matrices(self._step_matrices()) if enabled and int8_supported() else None
+        return self.int8 is not None
+
+    def _project(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """x (B, in) @ weight.T + bias for one decoding step."""
+        if self.int8 is not None:
+            out = self.int8.matmul(x, weight)
+            return out if bias is None else out + bias
+        if bias is None:
+            return torch.mm(x, self._transposed(weight))
+        return torch.addmm(bias, x, self._transposed(weight))
 
     def _linear_step(self, layer: nn.Linear, x: Tensor) -> Tensor:
-        return torch.addmm(layer.bias, x, self._transposed(layer.weight))
+        return self._project(x, layer.weight, layer.bias)
 
     def _lstm_step(self, embedded: Tensor, state: State) -> tuple[Tensor, State]:
         """One LSTM step written out: (B, 1, E) -> (B, 1, H).
@@ -128,7 +146,7 @@ class Decoder(nn.Module):
         new_h, new_c = [], []
         for layer in range(self.lstm.num_layers):
             w_ih, w_hh, b_ih, b_hh = (getattr(self.lstm, f"{name}_l{layer}") for name in self._LSTM_WEIGHTS)
-            gates = torch.addmm(b_ih + b_hh, x, self._transposed(w_ih)).addmm_(h_all[layer], self._transposed(w_hh))
+            gates = self._project(x, w_ih, b_ih + b_hh) + self._project(h_all[layer], w_hh, None)
             i, f, g, o = gates.chunk(4, dim=1)  # PyTorch's gate order
             c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
             x = torch.sigmoid(o) * torch.tanh(c)

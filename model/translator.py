@@ -71,9 +71,13 @@ def resolve_device(device: str) -> torch.device:
 
 
 class Translator:
-    def __init__(self, model: Seq2Seq, source: Tokenizer, target: Tokenizer, device: torch.device, path: Path):
+    def __init__(
+        self, model: Seq2Seq, source: Tokenizer, target: Tokenizer, device: torch.device, path: Path, int8: bool = False
+    ):
         self.model = model.to(device).eval()
-        self.model.decoder.cache_step_weights()
+        self.int8 = self.model.decoder.use_int8(int8 and device.type == "cpu")
+        if not self.int8:
+            self.model.decoder.cache_step_weights()
         self.source = source
         self.target = target
         self.device = device
@@ -81,11 +85,15 @@ class Translator:
         self.config: ModelConfig = model.config
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> Translator:
-        """Load a model folder (default ``assets/en-es``); raises ``ModelLoadError`` on a broken one."""
+    def load(cls, path: str | Path | None = None, device: str = "auto", int8: bool = True) -> Translator:
+        """Load a model folder (default ``assets/en-es``); raises ``ModelLoadError`` on a broken one.
+
+        On CPU the decoder steps use int8 weights unless ``int8=False`` (see model/quantize.py: 2-3x
+        faster, -0.1 BLEU); ``int8=False`` decodes with the float32 weights exactly.
+        """
         folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
         model, source, target, _ = load_model(folder)
-        return cls(model, source, target, resolve_device(device), folder)
+        return cls(model, source, target, resolve_device(device), folder, int8=int8)
 
     @property
     def has_attention(self) -> bool:

@@ -134,3 +134,18 @@ def test_decoding_step_matches_the_lstm_module(layers):
         got, (h2, c2) = model.decoder._lstm_step(embedded, state)
     for a, b in ((expected, got), (h, h2), (c, c2)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_int8_decoding_stays_close_to_float32():
+    torch.manual_seed(4)
+    model = Seq2Seq(ModelConfig(**SMALL)).eval()
+    src, lengths = padded_batch([6, 4])
+    memory, state = model.encode(src, lengths)
+    prev = torch.tensor([[5], [7]])
+    with torch.no_grad():
+        exact = model.decoder(prev, state, memory)
+        assert model.decoder.use_int8()
+        approximate = model.decoder(prev, state, memory)
+        model.decoder.use_int8(False)
+    torch.testing.assert_close(approximate.logits, exact.logits, rtol=0.05, atol=0.05)
+    torch.testing.assert_close(approximate.weights, exact.weights, rtol=0.05, atol=0.02)
