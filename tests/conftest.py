@@ -92,6 +92,18 @@ def tiny_translator(tiny_model):
 
 
 @pytest.fixture(scope="session")
+def tiny_translator_exact(tiny_model):
+    """Float32 decoding: a sentence's translation does not depend on the batch it is in.
+
+    (int8 decoding quantizes each step's input rows with one scale per batch, so in rare
+    near-ties a batched translation can differ from the same sentence alone.)
+    """
+    from model import Translator
+
+    return Translator.load(tiny_model, device="cpu", int8=False)
+
+
+@pytest.fixture(scope="session")
 def shipped():
     from model import Translator
 

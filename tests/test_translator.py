@@ -78,16 +78,17 @@ def check_translation(result: Translation) -> None:
         np.testing.assert_allclose(result.attention.sum(axis=1), 1.0, rtol=1e-4)
 
 
-def test_public_interface(tiny_translator):
+def test_public_interface(tiny_translator, tiny_translator_exact):
     result = tiny_translator.translate("I see the big cat.", beam_size=1)
     check_translation(result)
     assert result.source_tokens[-1] == "</s>" and result.target_tokens[-1] == "</s>"
     assert all(len(step) == 5 and step[0][1] >= step[-1][1] for step in result.steps)
     beam = tiny_translator.translate("I see the big cat.", beam_size=4)
     check_translation(beam)
-    batch = tiny_translator.translate_batch(["They have a red house.", "", "We see the book."], beam_size=1)
+    batch = tiny_translator_exact.translate_batch(["They have a red house.", "", "We see the book."], beam_size=1)
     assert [r.text for r in batch][1] == ""
-    assert batch[0].text == tiny_translator.translate("They have a red house.").text
+    assert batch[0].text == tiny_translator_exact.translate("They have a red house.").text
+    assert tiny_translator.int8 and not tiny_translator_exact.int8
     json.dumps(result.to_dict())
 
 
