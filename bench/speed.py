@@ -78,16 +78,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the app uses 1 per request)")
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--batch-sentences", type=int, default=2000)
+    parser.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True, help="int8 decoding steps")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
-    translator = Translator.load(args.model, device="cpu")
+    translator = Translator.load(args.model, device="cpu", int8=args.int8)
     load_s = time.perf_counter() - start
     result = translator.translate(SENTENCE)
     tokens = len(result.target_tokens)
-    print(f"model {translator.path} ({translator.config.attention}), {torch.get_num_threads()} torch threads")
+    decoding = "int8" if translator.int8 else "float32"
+    threads = torch.get_num_threads()
+    print(f"model {translator.path} ({translator.config.attention}), {decoding} decoding, {threads} threads")
     print(f"sentence: {SENTENCE!r} -> {result.text!r} ({tokens} target pieces)")
     figures = {
         "load_ms": load_s * 1000,

@@ -131,15 +131,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--benchmark", default="../shared/data/tatoeba-test/eng-spa.tsv")
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--sets", nargs="+", default=["test_split", "tatoeba_unseen"])
+    parser.add_argument("--int8", action=argparse.BooleanOptionalAction, default=False, help="int8 decoding steps")
     parser.add_argument("--out", default="assets/length_analysis.json")
     args = parser.parse_args(argv)
 
     from .translator import Translator
 
     sets = {name: pairs for name, pairs in standard_sets(args.corpus, args.benchmark).items() if name in args.sets}
-    report = {"beam_size": args.beam, "min_bucket": MIN_BUCKET, "models": {}}
+    report = {"beam_size": args.beam, "int8": args.int8, "min_bucket": MIN_BUCKET, "models": {}}
     for folder in args.models:
-        translator = Translator.load(folder, device="cpu")
+        translator = Translator.load(folder, device="cpu", int8=args.int8)
         name = Path(folder).name
         report["models"][name] = {
             "attention": translator.config.attention,
