@@ -252,8 +252,8 @@ TEST_SETS = {
 }
 
 
-def scores_markdown(metrics: dict | None) -> str:
-    lines = explain.score_lines(metrics)
+def scores_markdown(metrics: dict | None, int8: bool = False) -> str:
+    lines = explain.score_lines(metrics, int8)
     if not lines:
         return "Not measured yet: the scores appear when training finishes and writes metrics.json."
     rows = [
@@ -261,7 +261,9 @@ def scores_markdown(metrics: dict | None) -> str:
         for s in lines
     ]
     header = ["| decoding | test set | BLEU | chrF | sentences |", "|---|---|---|---|---|"]
-    return "\n".join([*header, *rows, "", "BLEU and chrF by sacreBLEU with its default settings; higher is better."])
+    decoding = "int8 decoder steps, as this page runs" if int8 else "float32 decoding"
+    note = f"BLEU and chrF by sacreBLEU with its default settings ({decoding}); higher is better."
+    return "\n".join([*header, *rows, "", note])
 
 
 def about_markdown(translator: Translator) -> str:
@@ -280,7 +282,7 @@ combine layer {config.combine_dim}; SentencePiece vocabularies of {config.src_vo
 Trained on {trained}.
 
 ### Measured quality
-{scores_markdown(metrics or None)}
+{scores_markdown(metrics or None, translator.int8)}
 
 ### Data
 Sentence pairs from the [Tatoeba Project](https://tatoeba.org), distributed by

@@ -197,10 +197,15 @@ class ScoreLine:
     sentences: int
 
 
-def score_lines(metrics: dict | None) -> list[ScoreLine]:
-    """Overall BLEU/chrF per decoding and test set from metrics.json; [] when not measured yet."""
+def score_lines(metrics: dict | None, int8: bool = False) -> list[ScoreLine]:
+    """Overall BLEU/chrF per decoding and test set from metrics.json; [] when not measured yet.
+
+    With ``int8`` the scores measured with int8 decoding are shown where metrics.json has them.
+    """
+    metrics = metrics or {}
+    scores = (metrics.get("scores_int8") if int8 else None) or metrics.get("scores") or {}
     lines = []
-    for decoding, sets in ((metrics or {}).get("scores") or {}).items():
+    for decoding, sets in scores.items():
         for test_set, result in (sets or {}).items():
             overall = (result or {}).get("overall") if isinstance(result, dict) else None
             if isinstance(overall, dict) and "bleu" in overall:
