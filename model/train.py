@@ -59,7 +59,7 @@ def log(config: TrainConfig, message: str) -> None:
         tqdm.write(message)
 
 
-def prepare_data(config: TrainConfig, work: Path):
+def prepare_data(config: TrainConfig):
     corpus = read_pairs(config.corpus, config.max_chars)
     benchmark = read_benchmark(config.benchmark) if Path(config.benchmark).is_file() else []
     split = split_by_english(corpus.pairs, config.dev_fraction, config.test_fraction, {en for en, _ in benchmark})
@@ -141,9 +141,9 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
 
 
 def dev_scores(model: Seq2Seq, source: Tokenizer, target: Tokenizer, dev_pairs, device) -> dict:
-    translator = Translator(model, source, target, device, Path("."))
-    pairs = dev_pairs
-    result = score([t.text for t in translator.translate_batch([en for en, _ in pairs])], [es for _, es in pairs])
+    translator = Translator(model, source, target, device, Path("."))  # float32: checkpoints compare exactly
+    hypotheses = [t.text for t in translator.translate_batch([en for en, _ in dev_pairs])]
+    result = score(hypotheses, [es for _, es in dev_pairs])
     return {"bleu": result["bleu"], "chrf": result["chrf"]}
 
 
@@ -265,7 +265,7 @@ def fit(config: TrainConfig) -> dict:
     if not config.resume and (work / "last.pt").exists():
         (work / "last.pt").unlink()  # a fresh run must not pick up another run's state
 
-    corpus, benchmark, split, stats = prepare_data(config, work)
+    corpus, benchmark, split, stats = prepare_data(config)
     source, target, *spm_names = prepare_tokenizers(config, split.train, work)
     model_config = config.model_config(len(source), len(target))
     batches = make_batches(split.train, source, target, config.batch_tokens, model_config.max_source_tokens)
@@ -316,9 +316,15 @@ def fit(config: TrainConfig) -> dict:
     return metrics
 
 
+def decoder_scores(translator: Translator, sets: dict, beam: int) -> dict:
+    scores = {"greedy": evaluate_sets(translator, sets, beam_size=1)}
+    if beam > 1:
+        scores[f"beam{beam}"] = evaluate_sets(translator, sets, beam_size=beam)
+    return scores
+
+
 def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters: int) -> dict:
-    """Score the exported (float16-stored) model, exactly as it ships."""
-    translator = Translator.load(config.out, device=config.device)
+    """Score the exported (float16-stored) model as it ships: float32 decoding, and int8 (the CPU default)."""
     corpus_english = {en for en, _ in corpus.pairs}
     sets = {
         "test_split": split.test,
@@ -326,9 +332,10 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "tatoeba_unseen": [(en, es) for en, es in benchmark if en not in corpus_english],
     }
     sets = {name: pairs for name, pairs in sets.items() if pairs}
-    scores = {"greedy": evaluate_sets(translator, sets, beam_size=1)}
-    if config.final_beam > 1:
-        scores[f"beam{config.final_beam}"] = evaluate_sets(translator, sets, beam_size=config.final_beam)
+    exact = Translator.load(config.out, device=config.device, int8=False)
+    scores = decoder_scores(exact, sets, config.final_beam)
+    int8 = Translator.load(config.out, device=config.device, int8=True)
+    scores_int8 = decoder_scores(int8, sets, config.final_beam) if int8.int8 else None
     folder = Path(config.out)
     return {
         "corpus": config.corpus,
@@ -348,6 +355,8 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "size_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.name != "metrics.json"),
         "sacrebleu": sacrebleu.__version__,
         "scores": scores,
+        "scores_int8": scores_int8,
+        "scores_note": "scores: float32 decoding (int8=False); scores_int8: int8 decoder steps, the CPU default",
         **config.extra,
     }
 

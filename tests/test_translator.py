@@ -51,6 +51,7 @@ def test_smoke_training_learns_the_synthetic_grammar(tiny_model, tiny_translator
     metrics = json.loads((tiny_model / "metrics.json").read_text())
     assert metrics["data"]["train"] > 40 and metrics["corpus_sha256"]
     assert metrics["scores"]["greedy"]["test_split"]["overall"]["bleu"] > 30
+    assert metrics["scores_int8"]["greedy"]["test_split"]["overall"]["sentences"] > 0
     assert {"model.safetensors", "config.json", "en.model", "es.model", "curves.json"} <= {
         p.name for p in tiny_model.iterdir()
     }
