@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .seq2seq import Seq2Seq
+from .inference import Inference
 
 
 @dataclass
@@ -32,82 +32,79 @@ def _top_k(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
 
 
 @dataclass
-class _GreedyRecord:
-    """Per-sentence history, (B, T, ...) buffers filled step by step for the rows still decoding."""
+class _StepRecord:
+    """What one greedy step computed for the sentences still decoding (``rows``, in batch order)."""
 
-    tokens: Tensor  # (B, T)
-    log_probs: Tensor  # (B, T)
-    top_ids: Tensor  # (B, T, k)
-    top_probs: Tensor  # (B, T, k)
-    weights: Tensor | None  # (B, T, S)
-    scores: Tensor | None  # (B, T, S)
+    rows: list[int]
+    top_ids: Tensor  # (b, k); column 0 is the emitted token
+    top_probs: Tensor  # (b, k)
+    weights: Tensor | None  # (b, S)
+    scores: Tensor | None  # (b, S)
 
-    @classmethod
-    def empty(cls, src: Tensor, steps: int, top_k: int, with_attention: bool) -> _GreedyRecord:
-        batch, source_len = src.shape
-        floats = {"dtype": torch.float, "device": src.device}
-        attention = (lambda: torch.zeros(batch, steps, source_len, **floats)) if with_attention else (lambda: None)
-        return cls(
-            src.new_zeros((batch, steps)),
-            torch.zeros(batch, steps, **floats),
-            src.new_zeros((batch, steps, top_k)),
-            torch.zeros(batch, steps, top_k, **floats),
-            attention(),
-            attention(),
+
+def _hypotheses(records: list[_StepRecord], lengths: list[int]) -> list[Hypothesis]:
+    """Regroup step-major records into one history per sentence, with a handful of tensor calls."""
+    rows = [row for record in records for row in record.rows]
+    order = sorted(range(len(rows)), key=rows.__getitem__)  # stable: each sentence's steps stay in order
+    counts = [0] * len(lengths)
+    for row in rows:
+        counts[row] += 1
+    index = torch.tensor(order, device=records[0].top_ids.device)
+
+    def per_sentence(name: str) -> list[Tensor] | list[None]:
+        parts = [getattr(record, name) for record in records]
+        if parts[0] is None:
+            return [None] * len(lengths)
+        return list(torch.cat(parts).index_select(0, index).split(counts))
+
+    top_ids, top_probs = per_sentence("top_ids"), per_sentence("top_probs")
+    weights, scores = per_sentence("weights"), per_sentence("scores")
+    return [
+        Hypothesis(
+            tokens=top_ids[b][:, 0].tolist(),
+            log_prob=float(top_probs[b][:, 0].log().sum()),
+            weights=None if weights[b] is None else weights[b][:, : lengths[b]],
+            scores=None if scores[b] is None else scores[b][:, : lengths[b]],
+            top_ids=top_ids[b],
+            top_probs=top_probs[b],
         )
-
-    def write(self, rows: Tensor, step: int, ids: Tensor, probs: Tensor, out) -> None:
-        self.tokens[rows, step] = ids[:, 0]
-        self.log_probs[rows, step] = probs[:, 0].log()
-        self.top_ids[rows, step] = ids
-        self.top_probs[rows, step] = probs
-        if self.weights is not None:
-            self.weights[rows, step] = out.weights[:, 0]
-            self.scores[rows, step] = out.scores[:, 0]
-
-    def hypothesis(self, b: int, steps: int, source_len: int) -> Hypothesis:
-        return Hypothesis(
-            tokens=self.tokens[b, :steps].tolist(),
-            log_prob=float(self.log_probs[b, :steps].sum()),
-            weights=None if self.weights is None else self.weights[b, :steps, :source_len],
-            scores=None if self.scores is None else self.scores[b, :steps, :source_len],
-            top_ids=self.top_ids[b, :steps],
-            top_probs=self.top_probs[b, :steps],
-        )
+        for b in range(len(lengths))
+    ]
 
 
 @torch.inference_mode()
 def greedy_search(
-    model: Seq2Seq, src: Tensor, lengths: Tensor, max_len: int | Tensor, top_k: int = 5
+    inference: Inference, src: Tensor, lengths: Tensor, max_len: int | Tensor, top_k: int = 5
 ) -> list[Hypothesis]:
     """Emit the most probable token at every step, for a whole batch at once.
 
     src (B, S) ids, lengths (B,). ``max_len`` is one step limit or one per
     sentence (B,), so a sentence decodes the same alone or in any batch.
     Sentences that emit EOS or reach their limit leave the batch, so the
-    remaining steps compute only what is still being written.
+    remaining steps compute only what is still being written. Bookkeeping is
+    plain Python lists: per-step tensor writes cost more than the step itself.
     """
-    eos = model.config.eos_id
-    limits = torch.as_tensor(max_len).expand(src.size(0)).to(src.device)
-    memory, state = model.encode(src, lengths)
-    record = _GreedyRecord.empty(src, int(limits.max()), top_k, model.decoder.attention is not None)
-    active = torch.arange(src.size(0), device=src.device)  # batch rows still decoding
-    ends = limits.clone()  # steps written per row
-    prev = torch.full((src.size(0), 1), model.config.bos_id, dtype=torch.long, device=src.device)
-    for step in range(int(limits.max())):
-        out = model.decoder(prev, state, memory)
-        probs, ids = _top_k(out.logits[:, 0], top_k)
-        record.write(active, step, ids, probs, out)
-        done = (ids[:, 0] == eos) | (limits[active] <= step + 1)
-        ends[active[done]] = step + 1
-        if bool(done.all()):
+    eos = inference.config.eos_id
+    limits = torch.as_tensor(max_len).expand(src.size(0)).tolist()
+    memory, state = inference.encode(src, lengths)
+    active = list(range(src.size(0)))  # batch rows still decoding
+    prev = torch.full((src.size(0),), inference.config.bos_id, dtype=torch.long, device=src.device)
+    records: list[_StepRecord] = []
+    for step in range(max(limits)):
+        out = inference.step(prev, state, memory)
+        probs, ids = _top_k(out.logits, top_k)
+        records.append(_StepRecord(active, ids, probs, out.weights, out.scores))
+        emitted = ids[:, 0]
+        going = [j for j, token in enumerate(emitted.tolist()) if token != eos and limits[active[j]] > step + 1]
+        if not going:
             break
-        state, prev = out.state, ids[:, :1]
-        if bool(done.any()):
-            keep = torch.nonzero(~done).squeeze(1)
-            active, memory, prev = active[keep], memory.index_select(keep), prev[keep]
+        state, prev = out.state, emitted
+        if len(going) < len(active):
+            keep = torch.tensor(going, device=src.device)
+            active = [active[j] for j in going]
+            memory, prev = memory.index_select(keep), prev[keep]
             state = (state[0][:, keep], state[1][:, keep])
-    return [record.hypothesis(b, int(ends[b]), int(lengths[b])) for b in range(src.size(0))]
+    return _hypotheses(records, lengths.tolist())
 
 
 def length_penalty(length: int, alpha: float) -> float:
@@ -155,7 +152,7 @@ class _Beams:
 
 @torch.inference_mode()
 def beam_search(
-    model: Seq2Seq,
+    inference: Inference,
     src: Tensor,
     lengths: Tensor,
     beam_size: int,
@@ -170,14 +167,14 @@ def beam_search(
     hypotheses have finished or after ``max_len`` steps; finished ones are
     ranked by log-probability / length_penalty.
     """
-    config = model.config
-    memory, state = model.encode(src, lengths)
+    config = inference.config
+    memory, state = inference.encode(src, lengths)
     k = beam_size
     source_len = src.size(1)
     memory = memory.index_select(torch.zeros(k, dtype=torch.long, device=src.device))
     state = (state[0].expand(-1, k, -1).contiguous(), state[1].expand(-1, k, -1).contiguous())
     empty = src.new_zeros((k, 0))
-    with_attention = model.decoder.attention is not None
+    with_attention = inference.attention is not None
     history = (lambda: src.new_zeros((k, 0, source_len), dtype=torch.float)) if with_attention else (lambda: None)
     beams = _Beams(
         tokens=empty,
@@ -188,19 +185,13 @@ def beam_search(
         top_ids=src.new_zeros((k, 0, top_k)),
         top_probs=src.new_zeros((k, 0, top_k), dtype=torch.float),
     )
-    prev = torch.full((k, 1), config.bos_id, dtype=torch.long, device=src.device)
+    prev = torch.full((k,), config.bos_id, dtype=torch.long, device=src.device)
     finished: list[tuple[float, Hypothesis]] = []
     for _ in range(max_len):
-        out = model.decoder(prev, state, memory)
-        logits = out.logits[:, 0]
-        log_probs = torch.log_softmax(logits, dim=-1)
+        out = inference.step(prev, state, memory)
+        log_probs = torch.log_softmax(out.logits, dim=-1)
         probs, ids = log_probs.exp().topk(top_k, dim=-1)
-        step = (
-            None if out.weights is None else out.weights[:, 0],
-            None if out.scores is None else out.scores[:, 0],
-            ids,
-            probs,
-        )
+        step = (out.weights, out.scores, ids, probs)
         vocab = log_probs.size(-1)
         candidates = (beams.log_probs.unsqueeze(1) + log_probs).view(-1)
         best, flat = candidates.topk(2 * k)
@@ -215,7 +206,7 @@ def beam_search(
         keep = torch.nonzero(~is_eos).flatten()[:k]
         beams = beams.extend(origin[keep], token[keep], best[keep], step)
         state = (out.state[0][:, origin[keep]], out.state[1][:, origin[keep]])
-        prev = token[keep].unsqueeze(1)
+        prev = token[keep]
     if not finished:  # length limit reached: the best alive hypothesis, unfinished
         return beams.hypothesis(0)
     return max(finished, key=lambda pair: pair[0])[1]

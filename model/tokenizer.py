@@ -52,7 +52,9 @@ class Tokenizer:
         return self.sp.encode(text)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        return self.sp.encode(texts)
+        # One call per text: SentencePiece's list form runs through a thread pool whose start-up, after
+        # torch work, cost 0.2 ms at the median and 2 ms at p90 (the str form: 0.03 ms).
+        return [self.sp.encode(text) for text in texts]
 
     def decode(self, ids: list[int]) -> str:
         return self.sp.decode([i for i in ids if i > EOS_ID or i == UNK_ID])

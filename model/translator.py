@@ -12,6 +12,7 @@ import torch
 from .checkpoint import DEFAULT_MODEL_DIR, load_model
 from .config import ModelConfig
 from .data import normalize
+from .inference import Inference
 from .search import Hypothesis, beam_search, greedy_search
 from .seq2seq import Seq2Seq
 from .tokenizer import Tokenizer
@@ -75,9 +76,8 @@ class Translator:
         self, model: Seq2Seq, source: Tokenizer, target: Tokenizer, device: torch.device, path: Path, int8: bool = False
     ):
         self.model = model.to(device).eval()
-        self.int8 = self.model.decoder.use_int8(int8 and device.type == "cpu")
-        if not self.int8:
-            self.model.decoder.cache_step_weights()
+        self.inference = Inference(self.model, int8=int8)
+        self.int8 = self.inference.int8
         self.source = source
         self.target = target
         self.device = device
@@ -148,9 +148,9 @@ class Translator:
         cap = min(max_length or self.config.max_target_tokens, self.config.max_target_tokens)
         limits = (2 * lengths + 10).clamp(max=cap)
         if beam_size > 1:
-            hypotheses = [beam_search(self.model, src, lengths, beam_size, int(limits[0]), alpha)]
+            hypotheses = [beam_search(self.inference, src, lengths, beam_size, int(limits[0]), alpha)]
         else:
-            hypotheses = greedy_search(self.model, src, lengths, limits)
+            hypotheses = greedy_search(self.inference, src, lengths, limits)
         return [self._to_translation(h, s, t) for h, s, t in zip(hypotheses, sources, truncated)]
 
     def _to_translation(self, hyp: Hypothesis, source_ids: list[int], truncated: bool) -> Translation:

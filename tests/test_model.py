@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from model import kernels
 from model.attention import SCORES, Attention
 from model.config import ModelConfig
+from model.inference import Inference
 from model.search import beam_search, greedy_search
 from model.seq2seq import Seq2Seq
 
@@ -81,7 +83,7 @@ def test_tiny_model_overfits_one_batch():
         optimizer.step()
     assert loss.item() < 0.05
     model.eval()
-    hypotheses = greedy_search(model, src, lengths, max_len=10)
+    hypotheses = greedy_search(Inference(model), src, lengths, max_len=10)
     assert [h.tokens for h in hypotheses] == gold.tolist()
 
 
@@ -91,8 +93,8 @@ def test_beam_one_equals_greedy(kind):
     model = Seq2Seq(ModelConfig(**SMALL, attention=kind)).eval()
     for length in (3, 6, 9):
         src, lengths = padded_batch([length])
-        greedy = greedy_search(model, src, lengths, max_len=12)[0]
-        beam = beam_search(model, src, lengths, beam_size=1, max_len=12)
+        greedy = greedy_search(Inference(model), src, lengths, max_len=12)[0]
+        beam = beam_search(Inference(model), src, lengths, beam_size=1, max_len=12)
         assert beam.tokens == greedy.tokens
         if kind != "none":
             torch.testing.assert_close(beam.weights, greedy.weights)
@@ -102,7 +104,7 @@ def test_beam_search_returns_attention_of_the_chosen_hypothesis():
     torch.manual_seed(2)
     model = Seq2Seq(ModelConfig(**SMALL)).eval()
     src, lengths = padded_batch([6])
-    hypothesis = beam_search(model, src, lengths, beam_size=4, max_len=9)
+    hypothesis = beam_search(Inference(model), src, lengths, beam_size=4, max_len=9)
     steps = len(hypothesis.tokens)
     assert hypothesis.weights.shape == (steps, 6) and hypothesis.scores.shape == (steps, 6)
     assert hypothesis.top_probs.shape == (steps, 5)
@@ -117,35 +119,82 @@ def test_batched_greedy_matches_one_by_one():
     torch.manual_seed(3)
     model = Seq2Seq(ModelConfig(**SMALL)).eval()
     src, lengths = padded_batch([7, 2, 5])
-    together = greedy_search(model, src, lengths, max_len=8)
+    together = greedy_search(Inference(model), src, lengths, max_len=8)
     for row in range(3):
-        alone = greedy_search(model, src[row : row + 1, : lengths[row]], lengths[row : row + 1], max_len=8)[0]
+        alone = greedy_search(Inference(model), src[row : row + 1, : lengths[row]], lengths[row : row + 1], max_len=8)[
+            0
+        ]
         assert alone.tokens == together[row].tokens
         torch.testing.assert_close(alone.weights, together[row].weights, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("layers", [1, 2])
-def test_decoding_step_matches_the_lstm_module(layers):
-    model = Seq2Seq(ModelConfig(**SMALL, decoder_layers=layers)).eval()
-    embedded = torch.randn(3, 1, 16)
-    state = (torch.randn(layers, 3, 24), torch.randn(layers, 3, 24))
-    expected, (h, c) = model.decoder.lstm(embedded, state)
-    with torch.no_grad():
-        got, (h2, c2) = model.decoder._lstm_step(embedded, state)
-    for a, b in ((expected, got), (h, h2), (c, c2)):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
-
-
-def test_int8_decoding_stays_close_to_float32():
+def model_for(kind: str, layers: int = 1, bidirectional: bool = True) -> Seq2Seq:
     torch.manual_seed(4)
-    model = Seq2Seq(ModelConfig(**SMALL)).eval()
-    src, lengths = padded_batch([6, 4])
-    memory, state = model.encode(src, lengths)
-    prev = torch.tensor([[5], [7]])
-    with torch.no_grad():
-        exact = model.decoder(prev, state, memory)
-        assert model.decoder.use_int8()
-        approximate = model.decoder(prev, state, memory)
-        model.decoder.use_int8(False)
-    torch.testing.assert_close(approximate.logits, exact.logits, rtol=0.05, atol=0.05)
-    torch.testing.assert_close(approximate.weights, exact.weights, rtol=0.05, atol=0.02)
+    config = ModelConfig(
+        **SMALL, attention=kind, encoder_layers=layers, decoder_layers=layers, bidirectional=bidirectional
+    )
+    return Seq2Seq(config).eval()
+
+
+CASES = [(kind, 1, True) for kind in ("cosine", "dot", "general", "additive", "none")] + [
+    ("cosine", 2, True),
+    ("cosine", 1, False),
+]
+
+
+@pytest.mark.parametrize(("kind", "layers", "bidirectional"), CASES)
+@torch.inference_mode()
+def test_float32_decoding_step_matches_the_training_modules(kind, layers, bidirectional):
+    model = model_for(kind, layers, bidirectional)
+    src, lengths = padded_batch([6, 4, 2])
+    inference = Inference(model)
+    memory, state = inference.encode(src, lengths)
+    module_memory, module_state = model.encode(src, lengths)
+    for a, b in zip(state, module_state):
+        torch.testing.assert_close(a, b)
+    prev = torch.tensor([5, 7, 9])
+    step = inference.step(prev, state, memory)
+    expected = model.decoder(prev.unsqueeze(1), module_state, module_memory)
+    torch.testing.assert_close(step.logits, expected.logits[:, 0], rtol=1e-5, atol=1e-5)
+    for a, b in zip(step.state, expected.state):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    if kind == "none":
+        assert step.weights is None and step.scores is None
+    else:
+        torch.testing.assert_close(step.weights, expected.weights[:, 0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(step.scores, expected.scores[:, 0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("kind", "layers", "bidirectional"), CASES)
+@torch.inference_mode()
+def test_int8_decoding_stays_close_to_float32(kind, layers, bidirectional):
+    """int8 runs its own encoder loop (both directions, padding) and step: close to float32 everywhere."""
+    model = model_for(kind, layers, bidirectional)
+    src, lengths = padded_batch([6, 4, 2])
+    exact, approximate = Inference(model), Inference(model, int8=True)
+    assert approximate.int8
+    exact_memory, exact_state = exact.encode(src, lengths)
+    memory, state = approximate.encode(src, lengths)
+    torch.testing.assert_close(memory.values, exact_memory.values, rtol=0.05, atol=0.02)
+    assert torch.all(memory.values[1, 4:] == 0) and torch.all(memory.values[2, 2:] == 0)  # padding stays 0
+    for a, b in zip(state, exact_state):
+        torch.testing.assert_close(a, b, rtol=0.05, atol=0.02)
+    prev = torch.tensor([5, 7, 9])
+    step, exact_step = approximate.step(prev, state, memory), exact.step(prev, exact_state, exact_memory)
+    torch.testing.assert_close(step.logits, exact_step.logits, rtol=0.05, atol=0.05)
+    if kind != "none":
+        torch.testing.assert_close(step.weights, exact_step.weights, rtol=0.05, atol=0.02)
+
+
+@pytest.mark.skipif(kernels.compiled() is None, reason="this torch has no TorchScript")
+@torch.inference_mode()
+def test_compiled_step_equals_the_eager_int8_step():
+    inference = Inference(model_for("cosine"), int8=True)
+    assert inference.compiled_step is not None
+    memory, state = inference.encode(*padded_batch([6, 4, 2]))
+    prev = torch.tensor([5, 7, 9])
+    compiled, eager = inference.step(prev, state, memory), inference.eager_step(prev, state, memory)
+    for name in ("logits", "weights", "scores"):
+        torch.testing.assert_close(getattr(compiled, name), getattr(eager, name))
+    for a, b in zip(compiled.state, eager.state):
+        torch.testing.assert_close(a, b)

@@ -1,0 +1,238 @@
+"""Inference: the trained model's maths, laid out for decoding one token at a time.
+
+Training pushes whole sequences through ``nn.LSTM`` (one oneDNN/cuDNN call).
+Decoding is different: each step turns a handful of vectors into the next
+token, so its cost is the number of PyTorch calls (a few microseconds each)
+and one read of every weight matrix. ``Inference`` therefore prepares, once
+per model, copies of the decoder's matrices in the layout that multiplies
+fastest by a single row (transposed float32, or int8: see quantize.py) and
+computes each step with as few calls as it can. The maths is exactly that of
+``Decoder.forward``; tests compare the two.
+
+Shapes: B = sentences still decoding, S = source length, E = encoder output
+size, H = decoder hidden size, V = target vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from . import kernels
+from .attention import CosineScore
+from .decoder import LSTM_WEIGHTS
+from .encoder import State
+from .quantize import int8_linear, int8_supported, pack_int8
+from .seq2seq import Seq2Seq
+
+
+class StepLinear:
+    """x (B, in) -> x @ W.T + b for one weight matrix, prepared once for one-row products.
+
+    MKL reads a weight stored (in, out) 3-4x faster than the (out, in) layout
+    nn.Linear keeps, so the float copy is transposed; the int8 copy is fbgemm's
+    packed form with the bias inside.
+    """
+
+    def __init__(self, weight: Tensor, bias: Tensor | None, int8: bool):
+        weight = weight.detach()
+        self.size = weight.size(0)
+        self.bias = None if bias is None else bias.detach().clone()
+        self.packed = pack_int8(weight, self.bias) if int8 else None
+        self.transposed = None if int8 else weight.t().contiguous()
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.packed is not None:
+            return int8_linear(x, self.packed)
+        if self.bias is None:
+            return torch.mm(x, self.transposed)
+        return torch.addmm(self.bias, x, self.transposed)
+
+
+def _gates_sigmoid_first(tensor: Tensor) -> Tensor:
+    """Reorder LSTM gate rows from PyTorch's (i, f, g, o) to (i, f, o, g): one sigmoid then covers three."""
+    i, f, g, o = tensor.detach().chunk(4, dim=0)
+    return torch.cat([i, f, o, g], dim=0)
+
+
+@dataclass
+class StepMemory:
+    """The source side, prepared once per sentence: values (B, S, E), keys (B, S, K), blocked (B, 1, S) or None.
+
+    ``blocked`` marks padding; it is None when no sentence in the batch has any,
+    which saves a masking call at every step.
+    """
+
+    values: Tensor
+    keys: Tensor
+    blocked: Tensor | None
+
+    def index_select(self, rows: Tensor) -> StepMemory:
+        blocked = None if self.blocked is None else self.blocked[rows]
+        return StepMemory(self.values[rows], self.keys[rows], blocked)
+
+
+@dataclass
+class Step:
+    """One decoding step for B sentences."""
+
+    logits: Tensor  # (B, V)
+    state: State  # (layers, B, H) each
+    weights: Tensor | None  # (B, S) attention weights, None without attention
+    scores: Tensor | None  # (B, S) raw scores before softmax
+
+
+class Inference:
+    """A trained ``Seq2Seq`` ready to decode; read-only once built, so threads can share it.
+
+    ``int8=True`` (CPU only) multiplies with int8 weights, the encoder's
+    recurrence included; otherwise float32, the same numbers as the training
+    modules up to rounding. Build a new one after the weights change.
+    """
+
+    def __init__(self, model: Seq2Seq, int8: bool = False):
+        self.model = model.eval()
+        self.config = model.config
+        device = next(model.parameters()).device
+        self.int8 = bool(int8 and device.type == "cpu" and int8_supported())
+        decoder, encoder = model.decoder, model.encoder
+        self.attention = decoder.attention
+        # Each decoder LSTM layer is one product of [input; h] with [W_ih W_hh]. The int8 path quantizes that
+        # input with one scale, so the embeddings (|x| up to ~5) are scaled to |x| <= 1 like h, and W_ih the
+        # other way: the product is unchanged and h keeps its precision.
+        embedding = decoder.embedding.weight.detach()
+        embedding_scale = float(embedding.abs().max().clamp(min=1e-12))
+        self.embedding = embedding / embedding_scale
+        self.lstm_layers = []
+        for layer in range(decoder.lstm.num_layers):
+            w_ih, w_hh, b_ih, b_hh = (getattr(decoder.lstm, f"{name}_l{layer}").detach() for name in LSTM_WEIGHTS)
+            if layer == 0:
+                w_ih = w_ih * embedding_scale
+            fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
+            self.lstm_layers.append(StepLinear(fused, _gates_sigmoid_first(b_ih + b_hh), self.int8))
+        self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
+        self.output = StepLinear(decoder.output.weight, decoder.output.bias, self.int8)
+        self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
+        self.bridge_c = StepLinear(encoder.bridge_c.weight, encoder.bridge_c.bias, self.int8)
+        # float32 runs the encoder's own oneDNN LSTM; int8 runs it written out with int8 recurrent weights
+        self.encoder_layers = self._prepare_encoder() if self.int8 else None
+        compiled = kernels.compiled() if self.int8 else None
+        self.encoder_recurrence = compiled["encoder_recurrence"] if compiled else kernels.encoder_recurrence
+        # dot-product-style scores (cosine, dot, general) step through the compiled kernel
+        plain_scores = self.attention is not None and self.attention.kind in ("cosine", "dot", "general")
+        self.compiled_step = compiled["decoder_step"] if compiled and plain_scores else None
+        # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
+        score_function = None if self.attention is None else self.attention.score_function
+        self.cosine_scale = score_function.log_scale.detach().exp() if isinstance(score_function, CosineScore) else None
+
+    def _prepare_encoder(self) -> list[tuple[StepLinear, StepLinear, int]]:
+        """Per encoder layer: the input product, the recurrent product of all directions at once, and how many.
+
+        The recurrent matrix is block-diagonal over directions, so one call per
+        source token updates both; its zero blocks do not change the int8 scales (one per row).
+        """
+        lstm = self.model.encoder.lstm
+        suffixes = ["", "_reverse"] if lstm.bidirectional else [""]
+        layers = []
+        for layer in range(lstm.num_layers):
+            weights = [[getattr(lstm, f"{name}_l{layer}{end}").detach() for name in LSTM_WEIGHTS] for end in suffixes]
+            input_part = StepLinear(
+                torch.cat([_gates_sigmoid_first(w_ih) for w_ih, _, _, _ in weights]),
+                torch.cat([_gates_sigmoid_first(b_ih + b_hh) for _, _, b_ih, b_hh in weights]),
+                int8=True,
+            )
+            recurrent = torch.block_diag(*(_gates_sigmoid_first(w_hh) for _, w_hh, _, _ in weights))
+            layers.append((input_part, StepLinear(recurrent, None, int8=True), len(weights)))
+        return layers
+
+    def encode(self, src: Tensor, lengths: Tensor) -> tuple[StepMemory, State]:
+        """src (B, S) ids, lengths (B,) -> the prepared source side and the decoder's initial state."""
+        encoder = self.model.encoder
+        if self.encoder_layers is None:
+            outputs, (h_n, c_n) = encoder.read(src, lengths)
+        else:
+            outputs, (h_n, c_n) = self._encode_by_steps(src, lengths)
+        memory = self.model.decoder.memory(outputs, src != self.config.pad_id)
+        state = (encoder.bridge(self.bridge_h, h_n), encoder.bridge(self.bridge_c, c_n))
+        blocked = None if bool(memory.mask.all()) else ~memory.mask.unsqueeze(1)  # (B, 1, S)
+        keys = memory.keys if self.cosine_scale is None else memory.keys * self.cosine_scale
+        return StepMemory(memory.values, keys, blocked), state
+
+    def _encode_by_steps(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, State]:
+        """The encoder's (bi)LSTM written out: (B, S) -> outputs (B, S, E), final (h, c) (D, B, H).
+
+        oneDNN's float LSTM reads 2 MB of recurrent weights at every source
+        token; int8 reads a quarter of that. Each direction runs in its own
+        reading order (the backward one over each sentence reversed within its
+        length), both in one loop; padded steps leave the state unchanged.
+        """
+        batch, length = src.shape
+        positions = torch.arange(length, device=src.device)
+        lengths = lengths.to(src.device).unsqueeze(1)
+        valid = positions < lengths  # (B, S)
+        # reading order of the backward direction: each sentence reversed, padding left in place
+        reverse = torch.where(valid, lengths - 1 - positions, positions)
+        padded = not bool(valid.all())
+        x = self.model.encoder.embedding.weight[src]  # (B, S, E_in)
+        for input_part, recurrent, directions in self.encoder_layers:
+            hidden = input_part.size // (4 * directions)
+            gates_in = input_part(x.reshape(batch * length, -1)).view(batch, length, directions, 4 * hidden)
+            if directions == 2:
+                backward = gates_in[:, :, 1].gather(1, reverse.unsqueeze(2).expand(-1, -1, 4 * hidden))
+                gates_in = torch.stack([gates_in[:, :, 0], backward], dim=2)
+            valid_by_step = valid.t().contiguous() if padded else None  # (S, B)
+            out, h, c = self.encoder_recurrence(gates_in.transpose(0, 1), recurrent.packed, valid_by_step, hidden)
+            read = [out[:, :, 0]]
+            if directions == 2:
+                read.append(out[:, :, 1].gather(1, reverse.unsqueeze(2).expand(-1, -1, hidden)))
+            x = torch.cat(read, dim=-1) * valid.unsqueeze(2)  # padding positions are 0, as pad_packed gives
+        return x, (h.transpose(0, 1), c.transpose(0, 1))
+
+    def step(self, prev: Tensor, state: State, memory: StepMemory) -> Step:
+        """prev (B,) the tokens just emitted -> next-token logits, new state, attention."""
+        if self.compiled_step is not None:
+            logits, h, c, weights, scores = self.compiled_step(
+                prev,
+                state[0],
+                state[1],
+                memory.keys,
+                memory.values,
+                memory.blocked,
+                self.embedding,
+                [layer.packed for layer in self.lstm_layers],
+                self.combine.packed,
+                self.output.packed,
+                self.cosine_scale is not None,
+            )
+            return Step(logits, (h, c), weights, scores)
+        return self.eager_step(prev, state, memory)
+
+    def eager_step(self, prev: Tensor, state: State, memory: StepMemory) -> Step:
+        """``step`` in plain PyTorch: float32, additive attention, no attention, or no TorchScript."""
+        hidden, state = self._lstm(self.embedding[prev], state)
+        if self.attention is None:
+            return Step(self.output(torch.tanh(self.combine(hidden))), state, None, None)
+        query = hidden.unsqueeze(1)  # (B, 1, H)
+        if self.cosine_scale is None:
+            scores = self.attention.score_function.score(query, memory.keys)  # (B, 1, S)
+        else:  # keys are unit vectors times the temperature already
+            scores = torch.bmm(query / query.norm(dim=-1, keepdim=True).clamp_min(1e-12), memory.keys.transpose(1, 2))
+        masked = scores if memory.blocked is None else scores.masked_fill(memory.blocked, float("-inf"))
+        weights = torch.softmax(masked, dim=-1)
+        context = torch.bmm(weights, memory.values)[:, 0]
+        combined = torch.tanh(self.combine(torch.cat([hidden, context], dim=1)))
+        return Step(self.output(combined), state, weights[:, 0], scores[:, 0])
+
+    def _lstm(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        """x (B, in) -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""
+        h_all, c_all = state
+        hs, cs = [], []
+        for layer, lstm_layer in enumerate(self.lstm_layers):
+            x, c = kernels.lstm_cell(lstm_layer(torch.cat([x, h_all[layer]], dim=1)), c_all[layer], h_all.size(2))
+            hs.append(x)
+            cs.append(c)
+        if len(hs) == 1:
+            return x, (x.unsqueeze(0), c.unsqueeze(0))
+        return x, (torch.stack(hs), torch.stack(cs))
