@@ -5,8 +5,9 @@
 
 Starts ``python app.py`` on a free loopback port, translates each sentence once sequentially (the reference),
 then lets every user loop over the sentences until the time is up (or --max-requests per user).
-Users are threads spread over --processes client processes: gradio_client costs ~50 ms of CPU per call, so a
-single client process, held to one core by the GIL, would measure itself rather than the app.
+Users are threads spread over --processes client processes, so a single client process, held to one core
+by the GIL, does not measure itself rather than the app; their clients skip the per-call CA-bundle load
+(see server.loopback_client), which cost 50 ms of CPU per request on the app's cores.
 Reports requests served, errors (target 0), answers that differ from the sequential ones (target 0),
 p50/p95/p99 latency (target p95 <= 1 s) and the app's RSS growth from /proc (target <= 50 MB).
 """
@@ -23,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from common import percentile, print_table
-from server import Client, first_answer, rss_mb, spawn
+from server import Client, first_answer, loopback_client, rss_mb, spawn
 
 SENTENCES = [
     "Let's go.",
@@ -91,7 +92,7 @@ def run_users(plan: Plan, indices: list[int]) -> Tally:
     clients = {}
     for index in indices:
         try:
-            clients[index] = Client(plan.url, verbose=False)
+            clients[index] = loopback_client(plan.url)
         except Exception as error:
             tally.errors[f"connect: {type(error).__name__}"] += 1
     started = time.monotonic()

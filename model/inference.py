@@ -4,10 +4,12 @@ Training pushes whole sequences through ``nn.LSTM`` (one oneDNN/cuDNN call).
 Decoding is different: each step turns a handful of vectors into the next
 token, so its cost is the number of PyTorch calls (a few microseconds each)
 and one read of every weight matrix. ``Inference`` therefore prepares, once
-per model, copies of the decoder's matrices in the layout that multiplies
-fastest by a single row (transposed float32, or int8: see quantize.py) and
-computes each step with as few calls as it can. The maths is exactly that of
-``Decoder.forward``; tests compare the two.
+per model, copies of the matrices in the layout that multiplies fastest by a
+single row (transposed float32, or int8: see quantize.py), fuses what can be
+fused (one product per LSTM layer, one for both encoder directions, the cosine
+temperature folded into the keys) and, for int8, runs the loops compiled
+(kernels.py). float32 gives the numbers of ``Encoder``/``Decoder.forward`` up
+to rounding, int8 stays close to them: tests check both.
 
 Shapes: B = sentences still decoding, S = source length, E = encoder output
 size, H = decoder hidden size, V = target vocabulary.
@@ -99,19 +101,7 @@ class Inference:
         self.int8 = bool(int8 and device.type == "cpu" and int8_supported())
         decoder, encoder = model.decoder, model.encoder
         self.attention = decoder.attention
-        # Each decoder LSTM layer is one product of [input; h] with [W_ih W_hh]. The int8 path quantizes that
-        # input with one scale, so the embeddings (|x| up to ~5) are scaled to |x| <= 1 like h, and W_ih the
-        # other way: the product is unchanged and h keeps its precision.
-        embedding = decoder.embedding.weight.detach()
-        embedding_scale = float(embedding.abs().max().clamp(min=1e-12))
-        self.embedding = embedding / embedding_scale
-        self.lstm_layers = []
-        for layer in range(decoder.lstm.num_layers):
-            w_ih, w_hh, b_ih, b_hh = (getattr(decoder.lstm, f"{name}_l{layer}").detach() for name in LSTM_WEIGHTS)
-            if layer == 0:
-                w_ih = w_ih * embedding_scale
-            fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
-            self.lstm_layers.append(StepLinear(fused, _gates_sigmoid_first(b_ih + b_hh), self.int8))
+        self.embedding, self.lstm_layers = self._prepare_decoder_lstm()
         self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
         self.output = StepLinear(decoder.output.weight, decoder.output.bias, self.int8)
         self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
@@ -126,6 +116,24 @@ class Inference:
         # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
         score_function = None if self.attention is None else self.attention.score_function
         self.cosine_scale = score_function.log_scale.detach().exp() if isinstance(score_function, CosineScore) else None
+
+    def _prepare_decoder_lstm(self) -> tuple[Tensor, list[StepLinear]]:
+        """The (scaled) target embeddings, and per LSTM layer one product of [input; h] with [W_ih W_hh].
+
+        The int8 path quantizes that input with one scale, so the embeddings (|x| up to ~5) are scaled to
+        |x| <= 1 like h, and layer 0's W_ih the other way: the product is unchanged and h keeps its precision.
+        """
+        decoder = self.model.decoder
+        embedding = decoder.embedding.weight.detach()
+        embedding_scale = float(embedding.abs().max().clamp(min=1e-12))
+        layers = []
+        for layer in range(decoder.lstm.num_layers):
+            w_ih, w_hh, b_ih, b_hh = (getattr(decoder.lstm, f"{name}_l{layer}").detach() for name in LSTM_WEIGHTS)
+            if layer == 0:
+                w_ih = w_ih * embedding_scale
+            fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
+            layers.append(StepLinear(fused, _gates_sigmoid_first(b_ih + b_hh), self.int8))
+        return embedding / embedding_scale, layers
 
     def _prepare_encoder(self) -> list[tuple[StepLinear, StepLinear, int]]:
         """Per encoder layer: the input product, the recurrent product of all directions at once, and how many.

@@ -145,7 +145,7 @@ class Translator:
             src[row, : len(ids)] = torch.tensor(ids)
         src = src.to(self.device)
         # Room for a translation somewhat longer than its source, never past the hard cap.
-        cap = min(max_length or self.config.max_target_tokens, self.config.max_target_tokens)
+        cap = max(1, min(max_length or self.config.max_target_tokens, self.config.max_target_tokens))
         limits = (2 * lengths + 10).clamp(max=cap)
         if beam_size > 1:
             hypotheses = [beam_search(self.inference, src, lengths, beam_size, int(limits[0]), alpha)]

@@ -103,6 +103,14 @@ def test_bad_input_never_raises(tiny_translator, text):
         assert result.text == "" and result.target_tokens == []
 
 
+@pytest.mark.parametrize("max_length", [-3, 0, 1, 2])
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_any_length_limit_is_safe(tiny_translator, max_length, beam_size):
+    result = tiny_translator.translate("I see the cat.", beam_size=beam_size, max_length=max_length)
+    check_translation(result)
+    assert len(result.target_tokens) <= max(max_length, 1) or max_length == 0  # 0 means "the default"
+
+
 def test_long_input_is_truncated_and_says_so(tiny_translator):
     result = tiny_translator.translate("I see the cat. " * 200)
     assert result.truncated and "truncated" in result.notes[0]
