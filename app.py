@@ -22,12 +22,17 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: never call home
+# gradio keeps a record of the last N requests for its monitoring page (default 10,000, ~5 KB each): 1,000 is plenty
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 import gradio as gr
 import plotly.graph_objects as go
 import torch
 
 from model import ModelLoadError, Translation, Translator, explain, plots
+from model.malloc import few_arenas
+
+few_arenas(2)  # before the server's threads start: see model/malloc.py
 
 ROOT = Path(__file__).resolve().parent
 MODEL_DIR = os.environ.get("TRANSLATOR_MODEL_DIR") or str(ROOT / "assets" / "en-es")

@@ -11,7 +11,6 @@ an interrupted run still leaves a usable model there.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
 import json
 import math
@@ -33,6 +32,7 @@ from .checkpoint import save_model
 from .config import TrainConfig
 from .data import read_pairs, sha256_of, split_by_english
 from .evaluate import evaluate_sets, read_benchmark, score
+from .malloc import keep_freed_memory
 from .seq2seq import Seq2Seq
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer, train_sentencepiece
 from .translator import Translator, resolve_device
@@ -233,23 +233,6 @@ def export(run: Run, out: Path, work: Path, spm_names: tuple[str, str]) -> None:
     save_model(run.model, out, *spm_names, fp16=run.config.save_fp16)
     for name in set(spm_names):
         shutil.copyfile(work / name, out / name)
-
-
-def keep_freed_memory() -> None:
-    """Stop glibc from returning every large freed tensor to the kernel.
-
-    By default each activation over 128 KB is mmap-ed and unmapped again, and
-    the page faults cost ~30% of CPU time in system calls. Keeping freed memory
-    in the heap measured 1.5x faster training steps on 2 cores.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    libc.mallopt(m_mmap_threshold, 1 << 30)
-    libc.mallopt(m_trim_threshold, 1 << 34)
-    libc.mallopt(m_top_pad, 1 << 28)
 
 
 def fit(config: TrainConfig) -> dict:
