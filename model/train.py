@@ -183,9 +183,11 @@ class Run:
         self.best_epoch = 0
         self.seconds = 0.0
         self.curves: list[dict] = []
+        self.history: list[dict] = []  # one entry per invocation that trained or scored this run
 
     def state(self) -> dict:
         keys = ("epoch", "step", "total_steps", "schedule_start", "best_bleu", "best_epoch", "seconds", "curves")
+        keys += ("history",)
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -264,6 +266,15 @@ def fit(config: TrainConfig) -> dict:
         elif run.total_steps:  # a resumed run may be given fewer epochs: finish the schedule there
             run.total_steps = min(run.total_steps, run.step + extra_epochs * len(batches))
         log(config, f"resumed after epoch {run.epoch} (best dev BLEU {run.best_bleu})")
+    run.history.append(
+        {
+            "command": "python -m model.train " + " ".join(sys.argv[1:]),
+            "commit": git_commit(),
+            "hardware": hardware(),
+            "after_epoch": run.epoch,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        }
+    )
     log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
 
     while run.epoch < config.max_epochs:
@@ -340,6 +351,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "scores": scores,
         "scores_int8": scores_int8,
         "scores_note": "scores: float32 decoding (int8=False); scores_int8: int8 decoder steps, the CPU default",
+        "run_history": run.history,
         **config.extra,
     }
 

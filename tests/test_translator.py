@@ -69,6 +69,7 @@ def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
     metrics = fit(TrainConfig(**{**settings, "max_epochs": 3, "resume": True}))
     curves = json.loads((tmp_path / "model" / "curves.json").read_text())
     assert [c["epoch"] for c in curves] == [1, 2, 3] and metrics["epochs"] == 3
+    assert [entry["after_epoch"] for entry in metrics["run_history"]] == [0, 2]  # both invocations recorded
 
 
 def check_translation(result: Translation) -> None:
