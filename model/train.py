@@ -17,6 +17,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -268,7 +269,7 @@ def fit(config: TrainConfig) -> dict:
         log(config, f"resumed after epoch {run.epoch} (best dev BLEU {run.best_bleu})")
     run.history.append(
         {
-            "command": "python -m model.train " + " ".join(sys.argv[1:]),
+            "command": "python -m model.train " + shlex.join(sys.argv[1:]),
             "commit": git_commit(),
             "hardware": hardware(),
             "after_epoch": run.epoch,
@@ -336,7 +337,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "corpus_sha256": sha256_of(config.corpus),
         "benchmark_sha256": sha256_of(config.benchmark) if benchmark else None,
         "data": stats,
-        "command": "python -m model.train " + " ".join(sys.argv[1:]),
+        "command": "python -m model.train " + shlex.join(sys.argv[1:]),
         "config": {k: v for k, v in dataclasses.asdict(config).items() if k != "extra"},
         "commit": git_commit(),
         "hardware": hardware(),
