@@ -84,6 +84,8 @@ class Step:
     state: State  # (layers, B, H) each
     weights: Tensor | None  # (B, S) attention weights, None without attention
     scores: Tensor | None  # (B, S) raw scores before softmax
+    top_probs: Tensor  # (B, k) the k most probable next tokens (empty when not asked for)
+    top_ids: Tensor  # (B, k)
 
 
 class Inference:
@@ -198,10 +200,10 @@ class Inference:
             x = torch.cat(read, dim=-1) * valid.unsqueeze(2)  # padding positions are 0, as pad_packed gives
         return x, (h.transpose(0, 1), c.transpose(0, 1))
 
-    def step(self, prev: Tensor, state: State, memory: StepMemory) -> Step:
-        """prev (B,) the tokens just emitted -> next-token logits, new state, attention."""
+    def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
+        """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
         if self.compiled_step is not None:
-            logits, h, c, weights, scores = self.compiled_step(
+            logits, h, c, weights, scores, probs, ids = self.compiled_step(
                 prev,
                 state[0],
                 state[1],
@@ -213,15 +215,17 @@ class Inference:
                 self.combine.packed,
                 self.output.packed,
                 self.cosine_scale is not None,
+                top_k,
             )
-            return Step(logits, (h, c), weights, scores)
-        return self.eager_step(prev, state, memory)
+            return Step(logits, (h, c), weights, scores, probs, ids)
+        return self.eager_step(prev, state, memory, top_k)
 
-    def eager_step(self, prev: Tensor, state: State, memory: StepMemory) -> Step:
+    def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """``step`` in plain PyTorch: float32, additive attention, no attention, or no TorchScript."""
         hidden, state = self._lstm(self.embedding[prev], state)
         if self.attention is None:
-            return Step(self.output(torch.tanh(self.combine(hidden))), state, None, None)
+            logits = self.output(torch.tanh(self.combine(hidden)))
+            return Step(logits, state, None, None, *kernels.top_candidates(logits, top_k))
         query = hidden.unsqueeze(1)  # (B, 1, H)
         if self.cosine_scale is None:
             scores = self.attention.score_function.score(query, memory.keys)  # (B, 1, S)
@@ -231,7 +235,8 @@ class Inference:
         weights = torch.softmax(masked, dim=-1)
         context = torch.bmm(weights, memory.values)[:, 0]
         combined = torch.tanh(self.combine(torch.cat([hidden, context], dim=1)))
-        return Step(self.output(combined), state, weights[:, 0], scores[:, 0])
+        logits = self.output(combined)
+        return Step(logits, state, weights[:, 0], scores[:, 0], *kernels.top_candidates(logits, top_k))
 
     def _lstm(self, x: Tensor, state: State) -> tuple[Tensor, State]:
         """x (B, in) -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""

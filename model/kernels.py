@@ -72,12 +72,13 @@ def decoder_step(
     combine: Packed,
     output: Packed,
     normalize_query: bool,
-) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    top_k: int,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """One step for B sentences with dot-product-style attention (cosine, dot, general).
 
     prev (B,), h and c (layers, B, H), keys (B, S, K) with any temperature folded
     in, values (B, S, E), blocked (B, 1, S) or None -> logits (B, V), h, c,
-    weights (B, S), raw scores (B, S).
+    weights (B, S), raw scores (B, S), and the top_k probabilities and ids (B, k) (empty if top_k is 0).
     """
     x = embedding[prev]
     hs: list[Tensor] = []
@@ -95,7 +96,16 @@ def decoder_step(
     weights = torch.softmax(masked, dim=-1)
     context = torch.bmm(weights, values)[:, 0]
     combined = torch.tanh(_int8(torch.cat([x, context], dim=1), combine))
-    return _int8(combined, output), torch.stack(hs), torch.stack(cs), weights[:, 0], scores[:, 0]
+    logits = _int8(combined, output)
+    probs, ids = top_candidates(logits, top_k)
+    return logits, torch.stack(hs), torch.stack(cs), weights[:, 0], scores[:, 0], probs, ids
+
+
+def top_candidates(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """logits (B, V) -> probabilities and ids of the k most probable tokens (B, k); empty for k = 0."""
+    if k == 0:
+        return logits.new_empty(0), torch.empty(0, dtype=torch.long)
+    return torch.softmax(logits, dim=-1).topk(k, dim=-1)
 
 
 _COMPILED: dict | None = None

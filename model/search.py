@@ -26,11 +26,6 @@ class Hypothesis:
     top_probs: Tensor  # (T, k)
 
 
-def _top_k(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
-    """logits (B, V) -> probabilities and ids of the k most probable tokens, (B, k) each."""
-    return torch.softmax(logits, dim=-1).topk(k, dim=-1)
-
-
 @dataclass
 class _StepRecord:
     """What one greedy step computed for the sentences still decoding (``rows``, in batch order)."""
@@ -91,10 +86,9 @@ def greedy_search(
     prev = torch.full((src.size(0),), inference.config.bos_id, dtype=torch.long, device=src.device)
     records: list[_StepRecord] = []
     for step in range(max(limits)):
-        out = inference.step(prev, state, memory)
-        probs, ids = _top_k(out.logits, top_k)
-        records.append(_StepRecord(active, ids, probs, out.weights, out.scores))
-        emitted = ids[:, 0]
+        out = inference.step(prev, state, memory, top_k)
+        records.append(_StepRecord(active, out.top_ids, out.top_probs, out.weights, out.scores))
+        emitted = out.top_ids[:, 0]
         going = [j for j, token in enumerate(emitted.tolist()) if token != eos and limits[active[j]] > step + 1]
         if not going:
             break
