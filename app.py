@@ -266,7 +266,7 @@ def scores_markdown(metrics: dict | None, int8: bool = False) -> str:
         for s in lines
     ]
     header = ["| decoding | test set | BLEU | chrF | sentences |", "|---|---|---|---|---|"]
-    decoding = "int8 decoder steps, as this page runs" if int8 else "float32 decoding"
+    decoding = "int8 decoding, as this page runs" if int8 else "float32 decoding"
     note = f"BLEU and chrF by sacreBLEU with its default settings ({decoding}); higher is better."
     return "\n".join([*header, *rows, "", note])
 

@@ -1,12 +1,13 @@
-"""int8 copies of the decoder's step matrices, for fast one-token decoding on CPU.
+"""int8 copies of weight matrices, for fast one-token decoding on CPU.
 
 Decoding one token multiplies a single row vector by each weight matrix, so a
 step costs the time to read ~15 MB of float32 weights: it is bound by memory,
 not arithmetic. Stored as int8 with one scale per output row (per-channel,
-symmetric), the same matrices are 4x smaller. Measured on this project's model
-(bench/speed.py, README): greedy latency 2.5x lower, beam-5 3.5x lower, batched
-throughput 1.9x higher, for -0.1 BLEU on the held-out test split.
-Only the decoder's step path (model/inference.py) uses them; training and the encoder stay float32.
+symmetric), the same matrices are 4x smaller. When they were introduced for the
+decoder steps (bench/speed.py, README): greedy latency 2.5x lower, beam-5 3.5x
+lower, batched throughput 1.9x higher, for -0.1 BLEU on the held-out test split.
+Only decoding (model/inference.py) uses them: the decoder steps, the encoder's
+recurrence and the bridge; training stays float32.
 
 The input rows are quantized on the fly with one scale for the whole (B, in)
 input, so in rare near-ties a sentence can decode differently inside a batch

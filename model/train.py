@@ -159,7 +159,8 @@ def hardware() -> str:
         pass
     if torch.cuda.is_available():
         cpu += f" + {torch.cuda.get_device_name()}"
-    return f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__}, {threads} thread{'s' * (threads != 1)}"
 
 
 def git_commit() -> str:
@@ -351,7 +352,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "sacrebleu": sacrebleu.__version__,
         "scores": scores,
         "scores_int8": scores_int8,
-        "scores_note": "scores: float32 decoding (int8=False); scores_int8: int8 decoder steps, the CPU default",
+        "scores_note": "scores: float32 decoding (int8=False); scores_int8: int8 decoding, the CPU default",
         "run_history": run.history,
         **config.extra,
     }

@@ -88,8 +88,9 @@ class Translator:
     def load(cls, path: str | Path | None = None, device: str = "auto", int8: bool = True) -> Translator:
         """Load a model folder (default ``assets/en-es``); raises ``ModelLoadError`` on a broken one.
 
-        On CPU the decoder steps use int8 weights unless ``int8=False`` (see model/quantize.py: 2-3x
-        faster, -0.1 BLEU); ``int8=False`` decodes with the float32 weights exactly.
+        On CPU, decoding multiplies with int8 weights unless ``int8=False`` (see model/inference.py and
+        model/quantize.py: about 3x faster, within 0.1 BLEU); ``int8=False`` decodes in float32 with the
+        training modules' numbers.
         """
         folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
         model, source, target, _ = load_model(folder)
