@@ -73,12 +73,8 @@ class Decoder(nn.Module):
         combine_in = config.decoder_hidden + (0 if self.attention is None else config.encoder_output_dim)
         self.combine = nn.Linear(combine_in, config.combine_dim)
         self.output = nn.Linear(config.combine_dim, config.tgt_vocab_size)
-        self.tie_weights()
-
-    def tie_weights(self) -> None:
-        """The output layer shares the target embedding when their sizes allow: fewer parameters, better rare words."""
-        if self.output.weight.shape == self.embedding.weight.shape:
-            self.output.weight = self.embedding.weight
+        if config.combine_dim == config.embed_dim:
+            self.output.weight = self.embedding.weight  # tied: fewer parameters, better rare words
 
     def memory(self, encoder_outputs: Tensor, mask: Tensor) -> Memory:
         keys = encoder_outputs if self.attention is None else self.attention.project_keys(encoder_outputs)

@@ -54,7 +54,7 @@ class Encoder(nn.Module):
 
     def bridge(self, layer: Callable[[Tensor], Tensor], final: Tensor) -> Tensor:
         """final (layers * directions, B, H_enc) -> decoder state (layers, B, H_dec); ``layer`` is bridge_h or _c."""
-        # final: (layers * directions, B, H_enc); take the top layer's directions.
+        # take the top layer's directions
         directions = 2 if self.lstm.bidirectional else 1
         top = final[-directions:].transpose(0, 1).reshape(final.size(1), -1)  # (B, directions * H_enc)
         bridged = torch.tanh(layer(top))  # (B, layers * H_dec)

@@ -104,6 +104,7 @@ class Inference:
         decoder, encoder = model.decoder, model.encoder
         self.attention = decoder.attention
         self.embedding, self.lstm_layers = self._prepare_decoder_lstm()
+        self.lstm_packed = [layer.packed for layer in self.lstm_layers]  # the compiled step's argument, made once
         self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
         self.output = StepLinear(decoder.output.weight, decoder.output.bias, self.int8)
         self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
@@ -185,6 +186,7 @@ class Inference:
         # reading order of the backward direction: each sentence reversed, padding left in place
         reverse = torch.where(valid, lengths - 1 - positions, positions)
         padded = not bool(valid.all())
+        valid_by_step = valid.t().contiguous() if padded else None  # (S, B)
         x = self.model.encoder.embedding.weight[src]  # (B, S, E_in)
         for input_part, recurrent, directions in self.encoder_layers:
             hidden = input_part.size // (4 * directions)
@@ -192,7 +194,6 @@ class Inference:
             if directions == 2:
                 backward = gates_in[:, :, 1].gather(1, reverse.unsqueeze(2).expand(-1, -1, 4 * hidden))
                 gates_in = torch.stack([gates_in[:, :, 0], backward], dim=2)
-            valid_by_step = valid.t().contiguous() if padded else None  # (S, B)
             out, h, c = self.encoder_recurrence(gates_in.transpose(0, 1), recurrent.packed, valid_by_step, hidden)
             read = [out[:, :, 0]]
             if directions == 2:
@@ -211,7 +212,7 @@ class Inference:
                 memory.values,
                 memory.blocked,
                 self.embedding,
-                [layer.packed for layer in self.lstm_layers],
+                self.lstm_packed,
                 self.combine.packed,
                 self.output.packed,
                 self.cosine_scale is not None,
@@ -246,6 +247,4 @@ class Inference:
             x, c = kernels.lstm_cell(lstm_layer(torch.cat([x, h_all[layer]], dim=1)), c_all[layer], h_all.size(2))
             hs.append(x)
             cs.append(c)
-        if len(hs) == 1:
-            return x, (x.unsqueeze(0), c.unsqueeze(0))
         return x, (torch.stack(hs), torch.stack(cs))

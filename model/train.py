@@ -188,8 +188,17 @@ class Run:
         self.history: list[dict] = []  # one entry per invocation that trained or scored this run
 
     def state(self) -> dict:
-        keys = ("epoch", "step", "total_steps", "schedule_start", "best_bleu", "best_epoch", "seconds", "curves")
-        keys += ("history",)
+        keys = (
+            "epoch",
+            "step",
+            "total_steps",
+            "schedule_start",
+            "best_bleu",
+            "best_epoch",
+            "seconds",
+            "curves",
+            "history",
+        )
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -330,7 +339,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
     sets = {name: pairs for name, pairs in sets.items() if pairs}
     exact = Translator.load(config.out, device=config.device, int8=False)
     scores = decoder_scores(exact, sets, config.final_beam)
-    int8 = Translator.load(config.out, device=config.device, int8=True)
+    int8 = Translator(exact.model, exact.source, exact.target, exact.device, exact.path, int8=True)  # no 2nd load
     scores_int8 = decoder_scores(int8, sets, config.final_beam) if int8.int8 else None
     folder = Path(config.out)
     return {
