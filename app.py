@@ -271,6 +271,16 @@ def scores_markdown(metrics: dict | None, int8: bool = False) -> str:
     return "\n".join([*header, *rows, "", note])
 
 
+def vocabulary_markdown(config) -> str:
+    if config.shared_embeddings:
+        return (
+            f"one SentencePiece vocabulary of {config.tgt_vocab_size:,} pieces for both languages, "
+            "with one embedding table shared by the encoder, the decoder and the output layer"
+        )
+    sizes = f"{config.src_vocab_size:,} English and {config.tgt_vocab_size:,} Spanish pieces"
+    return f"SentencePiece vocabularies of {sizes}"
+
+
 def about_markdown(translator: Translator) -> str:
     """Model facts from its config and metrics.json; numbers only, no user input."""
     config, metrics = translator.config, explain.read_json(Path(translator.path) / "metrics.json") or {}
@@ -282,8 +292,8 @@ def about_markdown(translator: Translator) -> str:
 ### The model
 An LSTM encoder–decoder with {config.attention} attention: {translator.model.parameter_count():,} parameters;
 embeddings {config.embed_dim}, bidirectional encoder {config.encoder_hidden}×2, decoder {config.decoder_hidden},
-combine layer {config.combine_dim}; SentencePiece vocabularies of {config.src_vocab_size:,} English and
-{config.tgt_vocab_size:,} Spanish pieces; inputs longer than {translator.max_input_tokens} pieces are truncated.
+combine layer {config.combine_dim}; {vocabulary_markdown(config)}; inputs longer than
+{translator.max_input_tokens} pieces are truncated.
 Trained on {trained}.
 
 ### Measured quality

@@ -38,6 +38,9 @@ class ModelConfig:
     attention: str = "cosine"  # one of SCORE_FUNCTIONS; "none" = no-attention baseline
     combine_dim: int = 256  # size of tanh(W[h; c]) fed to the output layer
     dropout: float = 0.25
+    # One vocabulary for both languages, and one embedding table for the encoder and the decoder: a name or a
+    # number is then the same vector on both sides, so the model can learn to copy it through.
+    shared_embeddings: bool = False
     max_source_tokens: int = 100  # longer inputs are truncated (and the result says so)
     max_target_tokens: int = 100
     pad_id: int = 0
@@ -48,6 +51,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.attention not in SCORE_FUNCTIONS:
             raise ValueError(f"attention must be one of {SCORE_FUNCTIONS}, got {self.attention!r}")
+        if self.shared_embeddings and self.src_vocab_size != self.tgt_vocab_size:
+            raise ValueError("shared_embeddings needs one vocabulary: src_vocab_size must equal tgt_vocab_size")
 
     @property
     def encoder_output_dim(self) -> int:
@@ -69,7 +74,7 @@ class TrainConfig:
     benchmark: str = "../shared/data/tatoeba-test/eng-spa.tsv"
     out: str = "assets/en-es"
     work_dir: str = "runs/en-es"  # resumable checkpoints live here, not in assets/
-    joint_vocab: bool = False
+    joint_vocab: bool = False  # one SentencePiece model for both languages; the model then shares embeddings
     src_vocab_size: int = 8000
     tgt_vocab_size: int = 8000
     embed_dim: int = 256
@@ -117,4 +122,5 @@ class TrainConfig:
             combine_dim=self.combine_dim,
             attention=self.attention,
             dropout=self.dropout,
+            shared_embeddings=self.joint_vocab,
         )

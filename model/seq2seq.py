@@ -15,6 +15,8 @@ class Seq2Seq(nn.Module):
         self.config = config
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
+        if config.shared_embeddings:
+            self.encoder.embedding.weight = self.decoder.embedding.weight
 
     def encode(self, src: Tensor, lengths: Tensor) -> tuple[Memory, State]:
         """src (B, S), lengths (B,) -> attention memory and the decoder's initial state."""

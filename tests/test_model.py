@@ -52,6 +52,8 @@ def test_config_rejects_unknown_keys_and_bad_attention():
         ModelConfig.from_dict({"hiden": 3})
     with pytest.raises(ValueError, match="attention must be one of"):
         ModelConfig(attention="magic")
+    with pytest.raises(ValueError, match="shared_embeddings needs one vocabulary"):
+        ModelConfig(src_vocab_size=100, tgt_vocab_size=120, shared_embeddings=True)
 
 
 @pytest.mark.parametrize("kind", ["cosine", "dot", "general", "additive", "none"])

@@ -72,6 +72,22 @@ def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
     assert [entry["after_epoch"] for entry in metrics["run_history"]] == [0, 2]  # both invocations recorded
 
 
+def test_joint_vocabulary_shares_one_embedding_through_save_and_load(tiny_corpus, tmp_path):
+    from conftest import tiny_train_settings
+
+    from model import Translator
+    from model.config import TrainConfig
+    from model.train import fit
+
+    fit(TrainConfig(**tiny_train_settings(tiny_corpus, tmp_path, joint_vocab=True, max_epochs=2, final_beam=0)))
+    folder = tmp_path / "model"
+    assert "spm.model" in {p.name for p in folder.iterdir()}
+    config = json.loads((folder / "config.json").read_text())
+    assert config["source_spm"] == config["target_spm"] == "spm.model" and config["model"]["shared_embeddings"]
+    model = Translator.load(folder, device="cpu").inference.model
+    assert model.encoder.embedding.weight is model.decoder.embedding.weight is model.decoder.output.weight
+
+
 def check_translation(result: Translation) -> None:
     rows, columns = len(result.target_tokens), len(result.source_tokens)
     assert result.attention.shape == result.scores.shape == (rows, columns)
