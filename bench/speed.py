@@ -108,7 +108,8 @@ def main() -> None:
     tokens = len(result.target_tokens)
     decoding = "int8" if translator.int8 else "float32"
     threads = torch.get_num_threads()
-    print(f"model {translator.path} ({translator.config.attention}), {decoding} decoding, {threads} threads")
+    plural = "" if threads == 1 else "s"
+    print(f"model {translator.path} ({translator.config.attention}), {decoding} decoding, {threads} thread{plural}")
     print(f"sentence: {SENTENCE!r} -> {result.text!r} ({tokens} target pieces)")
     figures = {
         "load_ms": load_s * 1000,

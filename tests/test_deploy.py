@@ -58,14 +58,22 @@ def test_unreadable_weights_without_checksum(copy_of):
     assert "model.safetensors: does not fit" in load_error(copy_of)
 
 
+def tokenizer_names(folder) -> tuple[str, str]:
+    """The source and target SentencePiece files config.json names (one file when the vocabulary is joint)."""
+    config = json.loads((folder / "config.json").read_text())
+    return config["source_spm"], config["target_spm"]
+
+
 def test_missing_sentencepiece_model(copy_of):
-    (copy_of / "es.model").unlink()
-    assert "es.model: SentencePiece model missing" in load_error(copy_of)
+    target = tokenizer_names(copy_of)[1]
+    (copy_of / target).unlink()
+    assert f"{target}: SentencePiece model missing" in load_error(copy_of)
 
 
 def test_garbage_sentencepiece_model(copy_of):
-    (copy_of / "en.model").write_bytes(b"garbage")
-    assert "en.model: not a usable SentencePiece model" in load_error(copy_of)
+    source = tokenizer_names(copy_of)[0]
+    (copy_of / source).write_bytes(b"garbage")
+    assert f"{source}: not a usable SentencePiece model" in load_error(copy_of)
 
 
 def test_config_that_does_not_match_the_weights(copy_of):
@@ -76,11 +84,10 @@ def test_config_that_does_not_match_the_weights(copy_of):
 
 
 def test_tokenizer_vocabulary_differs_from_model(copy_of, tmp_path):
-    shutil.copyfile(copy_of / "en.model", copy_of / "es.model")  # different vocabulary size
     config = json.loads((copy_of / "config.json").read_text())
-    if config["model"]["src_vocab_size"] == config["model"]["tgt_vocab_size"]:
-        config["model"]["tgt_vocab_size"] += 7
-        (copy_of / "config.json").write_text(json.dumps(config))
+    for key in ("src_vocab_size", "tgt_vocab_size"):  # as if the tokenizer came from another training
+        config["model"][key] += 7
+    (copy_of / "config.json").write_text(json.dumps(config))
     assert "vocabulary has" in load_error(copy_of)
 
 
