@@ -90,7 +90,7 @@ class TrainConfig:
     warmup_steps: int = 300
     bf16: bool = True  # bfloat16 autocast: 1.2x faster on AVX512-BF16 CPUs, same loss curve
     max_epochs: int = 30
-    max_minutes: float = 60.0
+    max_minutes: float = 60.0  # training time of the whole run, resumed parts included; sizes the lr schedule
     patience: int = 3  # epochs without dev BLEU gain before stopping
     clip_grad: float = 1.0
     seed: int = 1234
