@@ -110,6 +110,12 @@ def _missing_tensors(model: Seq2Seq, tensors: dict) -> list[str]:
     return [name for name, t in state.items() if id(t) not in present]
 
 
+def read_tokenizer_names(folder: Path) -> tuple[str, str]:
+    """The SentencePiece file names (source, target) a model folder's config.json names."""
+    config = _read_config(folder)
+    return config.get("source_spm", "spm.model"), config.get("target_spm", "spm.model")
+
+
 def load_model(folder: str | Path) -> tuple[Seq2Seq, Tokenizer, Tokenizer, dict]:
     """-> model (eval mode, CPU, float32), source and target tokenizers, raw config."""
     folder = Path(folder)

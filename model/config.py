@@ -102,6 +102,13 @@ class TrainConfig:
     dev_eval_sentences: int = 3000
     device: str = "auto"
     resume: bool = False
+    # Continue from an exported model folder (e.g. assets/en-es): its architecture, weights and SentencePiece
+    # model(s) are the start, its dev BLEU the score to beat; the architecture flags above are then ignored.
+    init_from: str = ""
+    # After the last epoch, also score the average of the last N epochs' weights on dev; it is exported when it
+    # beats the best single epoch. 0 or 1: off. Averaging the end of a run smooths out the noise of the last
+    # updates, a standard gain for a few minutes of dev scoring.
+    average_last: int = 0
     save_fp16: bool = True
     final_beam: int = 5  # beam size of the final evaluation next to greedy; 0 skips it
     quiet: bool = False

@@ -39,16 +39,20 @@ class Encoder(nn.Module):
         outputs, (h_n, c_n) = self.read(src, lengths)
         return outputs, (self.bridge(self.bridge_h, h_n), self.bridge(self.bridge_c, c_n))
 
-    def read(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, State]:
-        """src (B, S), lengths (B,) -> outputs (B, S, E) and the LSTM's final (h, c), (layers * directions, B, H)."""
+    def read(self, src: Tensor, lengths: Tensor, lstm: Callable | None = None) -> tuple[Tensor, State]:
+        """src (B, S), lengths (B,) -> outputs (B, S, E) and the LSTM's final (h, c), (layers * directions, B, H).
+
+        ``lstm`` replaces ``self.lstm`` with a copy called the same way (decoding passes its int8 one).
+        """
+        lstm = lstm or self.lstm
         embedded = self.dropout(self.embedding(src))
         lengths = lengths.cpu()
         if bool((lengths == src.size(1)).all()):
             # no padding (one sentence, as the app sends): packing would only cost ~0.7 ms of sorting and copying
-            outputs, (h_n, c_n) = self.lstm(embedded)
+            outputs, (h_n, c_n) = lstm(embedded)
         else:
             packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
-            packed_out, (h_n, c_n) = self.lstm(packed)
+            packed_out, (h_n, c_n) = lstm(packed)
             outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=src.size(1))
         return self.dropout(outputs), (h_n, c_n)
 

@@ -6,8 +6,9 @@ token, so its cost is the number of PyTorch calls (a few microseconds each)
 and one read of every weight matrix. ``Inference`` therefore prepares, once
 per model, copies of the matrices in the layout that multiplies fastest by a
 single row (transposed float32, or int8: see quantize.py), fuses what can be
-fused (one product per LSTM layer, one for both encoder directions, the cosine
-temperature folded into the keys) and, for int8, runs the loops compiled
+fused (one product per LSTM layer, the decoder's input gates looked up per
+token, the cosine temperature folded into the keys) and, for int8, runs the
+encoder LSTM in C++ (quantize.Int8LSTM) and the decoding loop compiled
 (kernels.py). float32 gives the numbers of ``Encoder``/``Decoder.forward`` up
 to rounding, int8 stays close to them: tests check both.
 
@@ -26,7 +27,7 @@ from . import kernels
 from .attention import CosineScore
 from .decoder import LSTM_WEIGHTS
 from .encoder import State
-from .quantize import int8_linear, int8_supported, pack_int8
+from .quantize import Int8LSTM, int8_linear, int8_supported, pack_int8
 from .seq2seq import Seq2Seq
 
 
@@ -103,103 +104,56 @@ class Inference:
         self.int8 = bool(int8 and device.type == "cpu" and int8_supported())
         decoder, encoder = model.decoder, model.encoder
         self.attention = decoder.attention
-        self.embedding, self.lstm_layers = self._prepare_decoder_lstm()
+        self.input_gates, self.lstm_layers = self._prepare_decoder_lstm()
         self.lstm_packed = [layer.packed for layer in self.lstm_layers]  # the compiled step's argument, made once
         self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
         self.output = StepLinear(decoder.output.weight, decoder.output.bias, self.int8)
         self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
         self.bridge_c = StepLinear(encoder.bridge_c.weight, encoder.bridge_c.bias, self.int8)
-        # float32 runs the encoder's own oneDNN LSTM; int8 runs it written out with int8 recurrent weights
-        self.encoder_layers = self._prepare_encoder() if self.int8 else None
+        # float32 runs the encoder's own oneDNN LSTM; int8 a copy with int8 weights (quantize.Int8LSTM)
+        self.encoder_lstm = Int8LSTM(encoder.lstm) if self.int8 else None
         compiled = kernels.compiled() if self.int8 else None
-        self.encoder_recurrence = compiled["encoder_recurrence"] if compiled else kernels.encoder_recurrence
         # dot-product-style scores (cosine, dot, general) step through the compiled kernel
         plain_scores = self.attention is not None and self.attention.kind in ("cosine", "dot", "general")
         self.compiled_step = compiled["decoder_step"] if compiled and plain_scores else None
+        self.compiled_greedy = compiled["greedy_loop"] if compiled and plain_scores else None
         # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
         score_function = None if self.attention is None else self.attention.score_function
         self.cosine_scale = score_function.log_scale.detach().exp() if isinstance(score_function, CosineScore) else None
 
     def _prepare_decoder_lstm(self) -> tuple[Tensor, list[StepLinear]]:
-        """The (scaled) target embeddings, and per LSTM layer one product of [input; h] with [W_ih W_hh].
+        """Layer 0's input gates for every target token, and per LSTM layer the product that remains per step.
 
-        The int8 path quantizes that input with one scale, so the embeddings (|x| up to ~5) are scaled to
-        |x| <= 1 like h, and layer 0's W_ih the other way: the product is unchanged and h keeps its precision.
+        Layer 0's input is a token embedding, so W_ih e + b is looked up in a (V, 4H) table made here
+        instead of multiplied at every step: the step then reads W_hh (a third less weight than [W_ih W_hh])
+        and one table row. The table is float32 for exact decoding and bfloat16 beside int8 weights (half
+        the memory; its rounding is below int8's). Layers above take one product of [x; h] with [W_ih W_hh].
         """
         decoder = self.model.decoder
-        embedding = decoder.embedding.weight.detach()
-        embedding_scale = float(embedding.abs().max().clamp(min=1e-12))
         layers = []
+        input_gates = None
         for layer in range(decoder.lstm.num_layers):
             w_ih, w_hh, b_ih, b_hh = (getattr(decoder.lstm, f"{name}_l{layer}").detach() for name in LSTM_WEIGHTS)
+            bias = _gates_sigmoid_first(b_ih + b_hh)
             if layer == 0:
-                w_ih = w_ih * embedding_scale
-            fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
-            layers.append(StepLinear(fused, _gates_sigmoid_first(b_ih + b_hh), self.int8))
-        return embedding / embedding_scale, layers
-
-    def _prepare_encoder(self) -> list[tuple[StepLinear, StepLinear, int]]:
-        """Per encoder layer: the input product, the recurrent product of all directions at once, and how many.
-
-        The recurrent matrix is block-diagonal over directions, so one call per
-        source token updates both; its zero blocks do not change the int8 scales (one per row).
-        """
-        lstm = self.model.encoder.lstm
-        suffixes = ["", "_reverse"] if lstm.bidirectional else [""]
-        layers = []
-        for layer in range(lstm.num_layers):
-            weights = [[getattr(lstm, f"{name}_l{layer}{end}").detach() for name in LSTM_WEIGHTS] for end in suffixes]
-            input_part = StepLinear(
-                torch.cat([_gates_sigmoid_first(w_ih) for w_ih, _, _, _ in weights]),
-                torch.cat([_gates_sigmoid_first(b_ih + b_hh) for _, _, b_ih, b_hh in weights]),
-                int8=True,
-            )
-            recurrent = torch.block_diag(*(_gates_sigmoid_first(w_hh) for _, w_hh, _, _ in weights))
-            layers.append((input_part, StepLinear(recurrent, None, int8=True), len(weights)))
-        return layers
+                embedding = decoder.embedding.weight.detach()
+                table = torch.addmm(bias, embedding, _gates_sigmoid_first(w_ih).t())
+                input_gates = table.to(torch.bfloat16) if self.int8 else table
+                layers.append(StepLinear(_gates_sigmoid_first(w_hh), None, self.int8))
+            else:
+                fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
+                layers.append(StepLinear(fused, bias, self.int8))
+        return input_gates, layers
 
     def encode(self, src: Tensor, lengths: Tensor) -> tuple[StepMemory, State]:
         """src (B, S) ids, lengths (B,) -> the prepared source side and the decoder's initial state."""
         encoder = self.model.encoder
-        if self.encoder_layers is None:
-            outputs, (h_n, c_n) = encoder.read(src, lengths)
-        else:
-            outputs, (h_n, c_n) = self._encode_by_steps(src, lengths)
+        outputs, (h_n, c_n) = encoder.read(src, lengths, lstm=self.encoder_lstm)
         memory = self.model.decoder.memory(outputs, src != self.config.pad_id)
         state = (encoder.bridge(self.bridge_h, h_n), encoder.bridge(self.bridge_c, c_n))
         blocked = None if bool(memory.mask.all()) else ~memory.mask.unsqueeze(1)  # (B, 1, S)
         keys = memory.keys if self.cosine_scale is None else memory.keys * self.cosine_scale
         return StepMemory(memory.values, keys, blocked), state
-
-    def _encode_by_steps(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, State]:
-        """The encoder's (bi)LSTM written out: (B, S) -> outputs (B, S, E), final (h, c) (D, B, H).
-
-        oneDNN's float LSTM reads 2 MB of recurrent weights at every source
-        token; int8 reads a quarter of that. Each direction runs in its own
-        reading order (the backward one over each sentence reversed within its
-        length), both in one loop; padded steps leave the state unchanged.
-        """
-        batch, length = src.shape
-        positions = torch.arange(length, device=src.device)
-        lengths = lengths.to(src.device).unsqueeze(1)
-        valid = positions < lengths  # (B, S)
-        # reading order of the backward direction: each sentence reversed, padding left in place
-        reverse = torch.where(valid, lengths - 1 - positions, positions)
-        padded = not bool(valid.all())
-        valid_by_step = valid.t().contiguous() if padded else None  # (S, B)
-        x = self.model.encoder.embedding.weight[src]  # (B, S, E_in)
-        for input_part, recurrent, directions in self.encoder_layers:
-            hidden = input_part.size // (4 * directions)
-            gates_in = input_part(x.reshape(batch * length, -1)).view(batch, length, directions, 4 * hidden)
-            if directions == 2:
-                backward = gates_in[:, :, 1].gather(1, reverse.unsqueeze(2).expand(-1, -1, 4 * hidden))
-                gates_in = torch.stack([gates_in[:, :, 0], backward], dim=2)
-            out, h, c = self.encoder_recurrence(gates_in.transpose(0, 1), recurrent.packed, valid_by_step, hidden)
-            read = [out[:, :, 0]]
-            if directions == 2:
-                read.append(out[:, :, 1].gather(1, reverse.unsqueeze(2).expand(-1, -1, hidden)))
-            x = torch.cat(read, dim=-1) * valid.unsqueeze(2)  # padding positions are 0, as pad_packed gives
-        return x, (h.transpose(0, 1), c.transpose(0, 1))
 
     def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
@@ -211,7 +165,7 @@ class Inference:
                 memory.keys,
                 memory.values,
                 memory.blocked,
-                self.embedding,
+                self.input_gates,
                 self.lstm_packed,
                 self.combine.packed,
                 self.output.packed,
@@ -221,9 +175,33 @@ class Inference:
             return Step(logits, (h, c), weights, scores, probs, ids)
         return self.eager_step(prev, state, memory, top_k)
 
+    def greedy_steps(
+        self, prev: Tensor, state: State, memory: StepMemory, limits: Tensor, top_k: int
+    ) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
+        """The whole greedy loop in the compiled kernel (only when ``compiled_greedy`` is set; top_k >= 1).
+
+        -> per step: batch rows still decoding, top_ids (column 0 emitted), top_probs, weights, scores.
+        """
+        return self.compiled_greedy(
+            prev,
+            state[0],
+            state[1],
+            memory.keys,
+            memory.values,
+            memory.blocked,
+            self.input_gates,
+            self.lstm_packed,
+            self.combine.packed,
+            self.output.packed,
+            self.cosine_scale is not None,
+            top_k,
+            limits,
+            self.config.eos_id,
+        )
+
     def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """``step`` in plain PyTorch: float32, additive attention, no attention, or no TorchScript."""
-        hidden, state = self._lstm(self.embedding[prev], state)
+        hidden, state = self._lstm(prev, state)
         if self.attention is None:
             logits = self.output(torch.tanh(self.combine(hidden)))
             return Step(logits, state, None, None, *kernels.top_candidates(logits, top_k))
@@ -239,12 +217,17 @@ class Inference:
         logits = self.output(combined)
         return Step(logits, state, weights[:, 0], scores[:, 0], *kernels.top_candidates(logits, top_k))
 
-    def _lstm(self, x: Tensor, state: State) -> tuple[Tensor, State]:
-        """x (B, in) -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""
+    def _lstm(self, prev: Tensor, state: State) -> tuple[Tensor, State]:
+        """prev (B,) token ids -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""
         h_all, c_all = state
         hs, cs = [], []
+        x = prev
         for layer, lstm_layer in enumerate(self.lstm_layers):
-            x, c = kernels.lstm_cell(lstm_layer(torch.cat([x, h_all[layer]], dim=1)), c_all[layer], h_all.size(2))
+            if layer == 0:
+                gates = self.input_gates.index_select(0, prev).float() + lstm_layer(h_all[0])
+            else:
+                gates = lstm_layer(torch.cat([x, h_all[layer]], dim=1))
+            x, c = kernels.lstm_cell(gates, c_all[layer], h_all.size(2))
             hs.append(x)
             cs.append(c)
         return x, (torch.stack(hs), torch.stack(cs))

@@ -37,29 +37,6 @@ def lstm_cell(gates: Tensor, c: Tensor, hidden: int) -> tuple[Tensor, Tensor]:
     return ifo[..., 2 * hidden :] * new_c.tanh(), new_c
 
 
-def encoder_recurrence(
-    gates_in: Tensor, recurrent: Packed, valid: Tensor | None, hidden: int
-) -> tuple[Tensor, Tensor, Tensor]:
-    """gates_in (S, B, D, 4H) input parts of the gates -> outputs (B, S, D, H), final h and c (B, D, H).
-
-    ``recurrent`` is block-diagonal over the D directions; ``valid`` (S, B) marks
-    real tokens (None: no padding), and padded steps leave the state unchanged.
-    """
-    length, batch, directions = gates_in.size(0), gates_in.size(1), gates_in.size(2)
-    h = gates_in.new_zeros(batch, directions, hidden)
-    c = torch.zeros_like(h)
-    outputs: list[Tensor] = []
-    for t in range(length):
-        gates = gates_in[t] + _int8(h.view(batch, -1), recurrent).view(batch, directions, 4 * hidden)
-        new_h, new_c = lstm_cell(gates, c, hidden)
-        if valid is not None:
-            keep = valid[t].view(batch, 1, 1)
-            new_h, new_c = torch.where(keep, new_h, h), torch.where(keep, new_c, c)
-        h, c = new_h, new_c
-        outputs.append(h)
-    return torch.stack(outputs, dim=1), h, c
-
-
 def decoder_step(
     prev: Tensor,
     h: Tensor,
@@ -67,7 +44,7 @@ def decoder_step(
     keys: Tensor,
     values: Tensor,
     blocked: Tensor | None,
-    embedding: Tensor,
+    input_gates: Tensor,
     lstm_layers: list[Packed],
     combine: Packed,
     output: Packed,
@@ -77,15 +54,20 @@ def decoder_step(
     """One step for B sentences with dot-product-style attention (cosine, dot, general).
 
     prev (B,), h and c (layers, B, H), keys (B, S, K) with any temperature folded
-    in, values (B, S, E), blocked (B, 1, S) or None -> logits (B, V), h, c,
+    in, values (B, S, E), blocked (B, 1, S) or None, input_gates (V, 4H) layer 0's
+    W_ih e + b per token (see Inference._prepare_decoder_lstm) -> logits (B, V), h, c,
     weights (B, S), raw scores (B, S), and the top_k probabilities and ids (B, k) (empty if top_k is 0).
     """
-    x = embedding[prev]
+    x = h[0]
     hs: list[Tensor] = []
     cs: list[Tensor] = []
     hidden = h.size(2)
     for layer, packed in enumerate(lstm_layers):
-        x, new_c = lstm_cell(_int8(torch.cat([x, h[layer]], dim=1), packed), c[layer], hidden)
+        if layer == 0:  # index_select: 1-2 us, where input_gates[prev] takes 5-10
+            gates = input_gates.index_select(0, prev).float() + _int8(h[0], packed)
+        else:
+            gates = _int8(torch.cat([x, h[layer]], dim=1), packed)
+        x, new_c = lstm_cell(gates, c[layer], hidden)
         hs.append(x)
         cs.append(new_c)
     query = x.unsqueeze(1)
@@ -101,6 +83,57 @@ def decoder_step(
     return logits, torch.stack(hs), torch.stack(cs), weights[:, 0], scores[:, 0], probs, ids
 
 
+def greedy_loop(
+    prev: Tensor,
+    h: Tensor,
+    c: Tensor,
+    keys: Tensor,
+    values: Tensor,
+    blocked: Tensor | None,
+    input_gates: Tensor,
+    lstm_layers: list[Packed],
+    combine: Packed,
+    output: Packed,
+    normalize_query: bool,
+    top_k: int,
+    limits: Tensor,
+    eos: int,
+) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
+    """Greedy decoding of B sentences with ``decoder_step``, the loop compiled too (search.py's Python loop, step
+    for step: at batch 1 its bookkeeping cost as much as a third of the step).
+
+    limits (B,) steps allowed per sentence (>= 1); a sentence leaves the batch after EOS or its limit.
+    -> per step: the batch rows still decoding (b,), top_ids (b, k) (column 0 emitted), top_probs (b, k),
+    weights (b, S), scores (b, S).
+    """
+    rows = torch.arange(prev.size(0))
+    kept_rows: list[Tensor] = []
+    top_ids: list[Tensor] = []
+    top_probs: list[Tensor] = []
+    all_weights: list[Tensor] = []
+    all_scores: list[Tensor] = []
+    for step in range(int(limits.max())):
+        _, h, c, weights, scores, probs, ids = decoder_step(
+            prev, h, c, keys, values, blocked, input_gates, lstm_layers, combine, output, normalize_query, top_k
+        )
+        kept_rows.append(rows)
+        top_ids.append(ids)
+        top_probs.append(probs)
+        all_weights.append(weights)
+        all_scores.append(scores)
+        prev = ids[:, 0]
+        going = (prev != eos) & (limits.index_select(0, rows) > step + 1)
+        if not bool(going.any()):
+            break
+        if not bool(going.all()):
+            keep = going.nonzero().view(-1)
+            rows, prev, keys, values = rows[keep], prev[keep], keys[keep], values[keep]
+            h, c = h.index_select(1, keep), c.index_select(1, keep)
+            if blocked is not None:
+                blocked = blocked[keep]
+    return kept_rows, top_ids, top_probs, all_weights, all_scores
+
+
 def top_candidates(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
     """logits (B, V) -> probabilities and ids of the k most probable tokens (B, k); empty for k = 0."""
     if k == 0:
@@ -112,15 +145,15 @@ _COMPILED: dict | None = None
 
 
 def compiled() -> dict | None:
-    """{"encoder_recurrence": ..., "decoder_step": ...} compiled once per process, or None without TorchScript."""
+    """{"decoder_step": ..., "greedy_loop": ...} compiled once per process, or None without TorchScript."""
     global _COMPILED
     if _COMPILED is None:
         try:
             with warnings.catch_warnings():  # the deprecation notice: see the module docstring
                 warnings.simplefilter("ignore")
                 _COMPILED = {
-                    "encoder_recurrence": torch.jit.script(encoder_recurrence),
                     "decoder_step": torch.jit.script(decoder_step),
+                    "greedy_loop": torch.jit.script(greedy_loop),
                 }
         except Exception:
             _COMPILED = {}

@@ -76,17 +76,29 @@ def greedy_search(
     src (B, S) ids, lengths (B,). ``max_len`` is one step limit or one per
     sentence (B,), so a sentence decodes the same alone or in any batch.
     Sentences that emit EOS or reach their limit leave the batch, so the
-    remaining steps compute only what is still being written. Bookkeeping is
-    plain Python lists: per-step tensor writes cost more than the step itself.
+    remaining steps compute only what is still being written. With int8
+    decoding and TorchScript the whole loop runs compiled (kernels.greedy_loop);
+    otherwise step by step here, with plain Python lists for the bookkeeping.
+    Both give the same tokens (tested).
     """
-    eos = inference.config.eos_id
-    limits = torch.as_tensor(max_len).expand(src.size(0)).tolist()
+    limits = torch.as_tensor(max_len).expand(src.size(0)).clamp(min=1)
     memory, state = inference.encode(src, lengths)
-    active = list(range(src.size(0)))  # batch rows still decoding
     prev = torch.full((src.size(0),), inference.config.bos_id, dtype=torch.long, device=src.device)
+    if inference.compiled_greedy is not None and top_k > 0:
+        rows, *outputs = inference.greedy_steps(prev, state, memory, limits.to(src.device), top_k)
+        records = [_StepRecord(r.tolist(), *step) for r, *step in zip(rows, *outputs)]
+    else:
+        records = _greedy_records(inference, prev, state, memory, limits.tolist(), top_k)
+    return _hypotheses(records, lengths.tolist())
+
+
+def _greedy_records(inference: Inference, prev: Tensor, state, memory, limits: list[int], top_k: int):
+    """The greedy loop step by step in Python: float32, additive attention, no attention, or no TorchScript."""
+    eos = inference.config.eos_id
+    active = list(range(prev.size(0)))  # batch rows still decoding
     records: list[_StepRecord] = []
     for step in range(max(limits)):
-        out = inference.step(prev, state, memory, top_k)
+        out = inference.step(prev, state, memory, max(top_k, 1))
         records.append(_StepRecord(active, out.top_ids, out.top_probs, out.weights, out.scores))
         emitted = out.top_ids[:, 0]
         going = [j for j, token in enumerate(emitted.tolist()) if token != eos and limits[active[j]] > step + 1]
@@ -94,11 +106,11 @@ def greedy_search(
             break
         state, prev = out.state, emitted
         if len(going) < len(active):
-            keep = torch.tensor(going, device=src.device)
+            keep = torch.tensor(going, device=prev.device)
             active = [active[j] for j in going]
             memory, prev = memory.index_select(keep), prev[keep]
             state = (state[0][:, keep], state[1][:, keep])
-    return _hypotheses(records, lengths.tolist())
+    return records
 
 
 def length_penalty(length: int, alpha: float) -> float:

@@ -11,6 +11,7 @@ an interrupted run still leaves a usable model there.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import math
@@ -29,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .checkpoint import save_model
+from .checkpoint import load_model, read_tokenizer_names, save_model
 from .config import TrainConfig
 from .data import read_pairs, sha256_of, split_by_english
 from .evaluate import evaluate_sets, read_benchmark, score
@@ -80,8 +81,13 @@ def prepare_data(config: TrainConfig):
 
 
 def prepare_tokenizers(config: TrainConfig, train_pairs, work: Path) -> tuple[Tokenizer, Tokenizer, str, str]:
-    """Train SentencePiece on the training split only (or reuse it when resuming)."""
-    if config.joint_vocab:
+    """Train SentencePiece on the training split only (or reuse it when resuming or continuing a model)."""
+    if config.init_from:  # the continued model's own tokenizer: its ids are what the weights were trained on
+        names = read_tokenizer_names(Path(config.init_from))
+        for name in set(names):
+            if not (work / name).exists():
+                shutil.copyfile(Path(config.init_from) / name, work / name)
+    elif config.joint_vocab:
         names = ("spm.model", "spm.model")
         if not (work / names[0]).exists():
             sentences = [s for pair in train_pairs for s in pair]
@@ -186,6 +192,8 @@ class Run:
         self.seconds = 0.0
         self.curves: list[dict] = []
         self.history: list[dict] = []  # one entry per invocation that trained or scored this run
+        self.start: dict | None = None  # with --init-from: where the run started and that model's dev scores
+        self.averaged: dict | None = None  # with --average-last: the averaged weights' epochs and dev scores
 
     def state(self) -> dict:
         keys = (
@@ -198,6 +206,8 @@ class Run:
             "seconds",
             "curves",
             "history",
+            "start",
+            "averaged",
         )
         return {
             "model": self.model.state_dict(),
@@ -242,8 +252,9 @@ def train_epoch(run: Run, batches: list[Batch], device) -> dict:
     return {"train_loss": total_loss / total_tokens, "tokens_per_s": total_tokens / elapsed, "seconds": elapsed}
 
 
-def export(run: Run, out: Path, work: Path, spm_names: tuple[str, str]) -> None:
-    save_model(run.model, out, *spm_names, fp16=run.config.save_fp16)
+def export(run: Run, out: Path, work: Path, spm_names: tuple[str, str], model: Seq2Seq | None = None) -> None:
+    """Write ``model`` (default: the run's current weights) and the tokenizer(s) as a shippable folder."""
+    save_model(model or run.model, out, *spm_names, fp16=run.config.save_fp16)
     for name in set(spm_names):
         shutil.copyfile(work / name, out / name)
 
@@ -263,12 +274,15 @@ def fit(config: TrainConfig) -> dict:
 
     corpus, benchmark, split, stats = prepare_data(config)
     source, target, *spm_names = prepare_tokenizers(config, split.train, work)
-    model_config = config.model_config(len(source), len(target))
-    batches = make_batches(split.train, source, target, config.batch_tokens, model_config.max_source_tokens)
+    if config.init_from:  # its architecture too: the weights only fit the model they were trained in
+        model = load_model(config.init_from)[0].to(device)
+    else:
+        model = Seq2Seq(config.model_config(len(source), len(target))).to(device)
+    batches = make_batches(split.train, source, target, config.batch_tokens, model.config.max_source_tokens)
     dev_pairs = split.dev[: config.dev_eval_sentences]
-    model = Seq2Seq(model_config).to(device)
     run = Run(config, model)
-    if config.resume and (work / "last.pt").exists():
+    resumed = config.resume and (work / "last.pt").exists()
+    if resumed:
         run.restore(torch.load(work / "last.pt", map_location=device, weights_only=False))
         extra_epochs = config.max_epochs - run.epoch
         if run.total_steps and run.step >= run.total_steps and extra_epochs > 0:
@@ -287,6 +301,8 @@ def fit(config: TrainConfig) -> dict:
         }
     )
     log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
+    if config.init_from and not resumed:
+        start_from(run, source, target, dev_pairs, device, export_to=(out, work, spm_names))
 
     while run.epoch < config.max_epochs:
         epoch_stats = train_epoch(run, batches, device)
@@ -306,6 +322,8 @@ def fit(config: TrainConfig) -> dict:
         if dev["bleu"] > run.best_bleu:
             run.best_bleu, run.best_epoch = dev["bleu"], run.epoch
             export(run, out, work, spm_names)
+        if config.average_last > 1:
+            keep_snapshot(run, work)
         torch.save(run.state(), work / "last.pt")
         (work / "curves.json").write_text(json.dumps(run.curves, indent=2))
         if run.epoch - run.best_epoch >= config.patience:
@@ -315,10 +333,54 @@ def fit(config: TrainConfig) -> dict:
             log(config, "time budget spent")
             break
 
+    if config.average_last > 1:
+        try_average(run, source, target, dev_pairs, device, export_to=(out, work, spm_names))
     metrics = final_metrics(config, run, corpus, benchmark, split, stats, model.parameter_count())
     (out / "curves.json").write_text(json.dumps(run.curves, indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def start_from(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, device, export_to) -> None:
+    """--init-from: the starting model's dev scores are the ones to beat, and it is the best model so far."""
+    run.model.eval()
+    dev = dev_scores(run.model, source, target, dev_pairs, device)
+    run.start = {"init_from": run.config.init_from, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]}
+    run.best_bleu, run.best_epoch = dev["bleu"], 0
+    export(run, *export_to)
+    log(run.config, f"starting from {run.config.init_from}: dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
+
+
+def keep_snapshot(run: Run, work: Path) -> None:
+    """This epoch's weights for --average-last; only the last N are kept."""
+    torch.save(run.model.state_dict(), work / f"epoch-{run.epoch}.pt")
+    stale = work / f"epoch-{run.epoch - run.config.average_last}.pt"
+    stale.unlink(missing_ok=True)
+
+
+def average_weights(paths: list[Path], device) -> dict[str, torch.Tensor]:
+    """The element-wise mean of saved state dicts (same architecture)."""
+    states = [torch.load(path, map_location=device, weights_only=True) for path in paths]
+    return {name: sum(state[name].float() for state in states) / len(states) for name in states[0]}
+
+
+def try_average(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, device, export_to) -> None:
+    """Score the mean of the last N epochs' weights on dev; export it when it beats the best single epoch."""
+    epochs = [e for e in range(run.epoch - run.config.average_last + 1, run.epoch + 1) if e >= 1]
+    paths = [export_to[1] / f"epoch-{e}.pt" for e in epochs]
+    if len(epochs) < 2 or not all(path.exists() for path in paths):
+        log(run.config, f"averaging skipped: snapshots of epochs {epochs} not all present")
+        return
+    averaged = copy.deepcopy(run.model)
+    averaged.load_state_dict(average_weights(paths, device))
+    averaged.eval()
+    dev = dev_scores(averaged, source, target, dev_pairs, device)
+    exported = dev["bleu"] > run.best_bleu
+    run.averaged = {"epochs": epochs, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"], "exported": exported}
+    log(run.config, f"average of epochs {epochs[0]}-{epochs[-1]}: dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
+    if exported:
+        run.best_bleu = dev["bleu"]
+        export(run, *export_to, model=averaged)
 
 
 def decoder_scores(translator: Translator, sets: dict, beam: int) -> dict:
@@ -355,6 +417,8 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "epochs": run.epoch,
         "best_epoch": run.best_epoch,
         "best_dev_bleu": run.best_bleu,
+        "started_from": run.start,
+        "averaged": run.averaged,
         "train_tokens_per_s": round(sum(c["tokens_per_s"] for c in run.curves) / max(1, len(run.curves))),
         "parameters": parameters,
         "size_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.name != "metrics.json"),

@@ -200,3 +200,22 @@ def test_compiled_step_equals_the_eager_int8_step():
         torch.testing.assert_close(getattr(compiled, name), getattr(eager, name))
     for a, b in zip(compiled.state, eager.state):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.skipif(kernels.compiled() is None, reason="this torch has no TorchScript")
+@pytest.mark.parametrize("layers", [1, 2])
+def test_compiled_greedy_loop_equals_the_python_loop(layers):
+    """Rows leave the batch at different steps (EOS or their own limit); every step's record must match."""
+    torch.manual_seed(5)
+    inference = Inference(model_for("cosine", layers), int8=True)
+    assert inference.compiled_greedy is not None
+    src, lengths = padded_batch([7, 2, 5, 3])
+    limits = torch.tensor([9, 3, 1, 6])
+    compiled = greedy_search(inference, src, lengths, limits)
+    inference.compiled_greedy = None  # the same object, now stepping from Python
+    stepped = greedy_search(inference, src, lengths, limits)
+    assert [len(h.tokens) for h in compiled][2] == 1
+    for a, b in zip(compiled, stepped):
+        assert a.tokens == b.tokens and len(a.tokens) <= 9
+        for name in ("weights", "scores", "top_ids", "top_probs"):
+            torch.testing.assert_close(getattr(a, name), getattr(b, name))

@@ -72,6 +72,29 @@ def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
     assert [entry["after_epoch"] for entry in metrics["run_history"]] == [0, 2]  # both invocations recorded
 
 
+def test_continuing_a_model_keeps_its_tokenizer_and_can_ship_an_average(tiny_corpus, tiny_model, tmp_path):
+    from conftest import tiny_train_settings
+
+    from model.config import TrainConfig
+    from model.train import fit
+
+    settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=3, final_beam=0, lr=1e-3, embed_dim=8)
+    metrics = fit(TrainConfig(**settings, init_from=str(tiny_model), average_last=3))
+    folder = tmp_path / "model"
+    for name in ("en.model", "es.model"):  # the same ids as the model it continued
+        assert (folder / name).read_bytes() == (tiny_model / name).read_bytes()
+    assert json.loads((folder / "config.json").read_text())["model"]["embed_dim"] == 32  # not the flag's 8
+    assert metrics["started_from"]["init_from"] == str(tiny_model) and metrics["started_from"]["dev_bleu"] > 30
+    assert metrics["averaged"]["epochs"] == [1, 2, 3]
+    best_single = max([metrics["started_from"]["dev_bleu"]] + [c["dev_bleu"] for c in metrics_curves(folder)])
+    assert metrics["best_dev_bleu"] == max(best_single, metrics["averaged"]["dev_bleu"])
+    assert sorted(p.name for p in (tmp_path / "run").glob("epoch-*.pt")) == ["epoch-1.pt", "epoch-2.pt", "epoch-3.pt"]
+
+
+def metrics_curves(folder):
+    return json.loads((folder / "curves.json").read_text())
+
+
 def test_joint_vocabulary_shares_one_embedding_through_save_and_load(tiny_corpus, tmp_path):
     from conftest import tiny_train_settings
 
