@@ -2,6 +2,7 @@
 
     python bench/speed.py                      # shipped model, 1 torch thread (as the app runs it)
     python bench/speed.py --threads 2 --model assets/en-es-noattn
+    python bench/speed.py --joey-python /tmp/joeyenv/bin/python   # Joey NMT timed here too (bench/joey.py)
 
 Single-sentence latency (greedy, beam 5) for a 10-word sentence, batched
 greedy throughput on real Tatoeba English, load time and peak RSS.
@@ -13,6 +14,7 @@ import argparse
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -32,7 +34,7 @@ FALLBACK = [
     "She has been studying English for three years.",
     "Can you help me carry these boxes upstairs, please?",
 ]
-JOEY_MS_PER_16_TOKENS = 23.0  # Joey NMT 2.3.0, recurrent model of the prototype's size, batch 1, these machines
+JOEY_MS_PER_16_TOKENS = 23.0  # the issue's figure: Joey NMT 2.3.0, prototype-sized LSTM, batch 1, on its machines
 # For the Joey comparison: the sentence whose translation comes closest to 16 pieces is timed end to end.
 LONGER = [
     "Tom said that he wanted to buy a new car and a house next year.",
@@ -70,6 +72,15 @@ def sixteen_pieces(translator: Translator, repeats: int) -> dict:
     return {"joey_sentence": sentence, "joey_pieces": pieces, "joey_p50_ms": p50, "ms_per_16_pieces": p50 * 16 / pieces}
 
 
+def joey_ms(python: str | None, threads: int) -> tuple[float, str]:
+    """Joey's ms per 16 tokens: timed now by bench/joey.py under ``python``, or the issue's figure."""
+    if not python:
+        return JOEY_MS_PER_16_TOKENS, "the issue's figure"
+    command = [python, str(ROOT / "bench" / "joey.py"), "--json", "--threads", str(threads)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])["joey_ms_per_16_tokens"], "timed here"
+
+
 def measure(translator: Translator, repeats: int, batch_count: int) -> dict:
     greedy = time_calls(lambda: translator.translate(SENTENCE), repeats)
     beam = time_calls(lambda: translator.translate(SENTENCE, beam_size=5), max(20, repeats // 2))
@@ -98,6 +109,7 @@ def main() -> None:
     parser.add_argument("--batch-sentences", type=int, default=2000)
     parser.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True, help="int8 decoding steps")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--joey-python", help="a Python with joeynmt 2.3.0: time Joey here (bench/joey.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -117,8 +129,11 @@ def main() -> None:
         **measure(translator, args.repeats, args.batch_sentences),
     }
     per_16 = figures["ms_per_16_pieces"]
+    joey, joey_source = joey_ms(args.joey_python, threads)  # after ours, so neither shares the cores
+    figures["joey_ms_per_16_tokens"], figures["times_faster_than_joey"] = joey, joey / per_16
     print(f"Joey comparison: {figures['joey_sentence']!r} decodes {figures['joey_pieces']} pieces")
-    joey_target = JOEY_MS_PER_16_TOKENS / 5
+    print(f"Joey NMT, 16 tokens: {joey:.2f} ms ({joey_source}); the translator is {joey / per_16:.2f}x faster")
+    joey_target = joey / 5
     print_table(
         [
             ("load time (ms)", f"{figures['load_ms']:.0f}", "<= 2000", figures["load_ms"] <= 2000),

@@ -136,14 +136,22 @@ class Inference:
             w_ih, w_hh, b_ih, b_hh = (getattr(decoder.lstm, f"{name}_l{layer}").detach() for name in LSTM_WEIGHTS)
             bias = _gates_sigmoid_first(b_ih + b_hh)
             if layer == 0:
-                embedding = decoder.embedding.weight.detach()
-                table = torch.addmm(bias, embedding, _gates_sigmoid_first(w_ih).t())
-                input_gates = table.to(torch.bfloat16) if self.int8 else table
+                input_gates = self._input_gate_table(
+                    decoder.embedding.weight.detach(), _gates_sigmoid_first(w_ih), bias
+                )
                 layers.append(StepLinear(_gates_sigmoid_first(w_hh), None, self.int8))
             else:
                 fused = torch.cat([_gates_sigmoid_first(w_ih), _gates_sigmoid_first(w_hh)], dim=1)
                 layers.append(StepLinear(fused, bias, self.int8))
         return input_gates, layers
+
+    def _input_gate_table(self, embedding: Tensor, w_ih: Tensor, bias: Tensor) -> Tensor:
+        """(V, E) embeddings -> (V, 4H) W_ih e + b, written in blocks so a bfloat16 table never exists in float32."""
+        table = embedding.new_empty(embedding.size(0), w_ih.size(0), dtype=torch.bfloat16 if self.int8 else None)
+        for start in range(0, embedding.size(0), 1024):
+            rows = slice(start, start + 1024)
+            table[rows] = torch.addmm(bias, embedding[rows], w_ih.t())
+        return table
 
     def encode(self, src: Tensor, lengths: Tensor) -> tuple[StepMemory, State]:
         """src (B, S) ids, lengths (B,) -> the prepared source side and the decoder's initial state."""
@@ -224,7 +232,7 @@ class Inference:
         x = prev
         for layer, lstm_layer in enumerate(self.lstm_layers):
             if layer == 0:
-                gates = self.input_gates.index_select(0, prev).float() + lstm_layer(h_all[0])
+                gates = lstm_layer(h_all[0]) + self.input_gates.index_select(0, prev)  # float32 + bf16 -> float32
             else:
                 gates = lstm_layer(torch.cat([x, h_all[layer]], dim=1))
             x, c = kernels.lstm_cell(gates, c_all[layer], h_all.size(2))
