@@ -58,7 +58,7 @@ def decoder_step(
     W_ih e + b per token (see Inference._prepare_decoder_lstm) -> logits (B, V), h, c,
     weights (B, S), raw scores (B, S), and the top_k probabilities and ids (B, k) (empty if top_k is 0).
     """
-    x = h[0]
+    x = h[0]  # layer 0 reads its input from input_gates; x carries each layer's output to the next
     hs: list[Tensor] = []
     cs: list[Tensor] = []
     hidden = h.size(2)
