@@ -237,7 +237,8 @@ def budget_note(translator: Translator, baseline: Translator | None) -> str:
 
     def epochs(model: Translator) -> str:
         metrics = explain.read_json(Path(model.path) / "metrics.json") or {}
-        return f"{metrics['epochs']} epochs" if "epochs" in metrics else "an unrecorded budget"
+        count = metrics.get("epochs_total", metrics.get("epochs"))
+        return f"{count} epochs" if count is not None else "an unrecorded budget"
 
     if baseline is None:
         return ""
@@ -286,8 +287,14 @@ def about_markdown(translator: Translator) -> str:
     config, metrics = translator.config, explain.read_json(Path(translator.path) / "metrics.json") or {}
     data = metrics.get("data") or {}
     trained = f"{data['train']:,} sentence pairs" if "train" in data else "English–Spanish sentence pairs"
-    if "training_minutes" in metrics:
-        trained += f" in {metrics['training_minutes']:.0f} minutes on {metrics.get('hardware', 'a CPU')}"
+    hardware = metrics.get("hardware", "a CPU")
+    if "training_minutes_total" in metrics:  # continued from an earlier model (python -m model.train --init-from)
+        trained += (
+            f" in {metrics['training_minutes_total']:.0f} minutes over {metrics['epochs_total']} epochs "
+            f"(the last {metrics['training_minutes']:.0f} minutes on {hardware})"
+        )
+    elif "training_minutes" in metrics:
+        trained += f" in {metrics['training_minutes']:.0f} minutes on {hardware}"
     return f"""
 ### The model
 An LSTM encoder–decoder with {config.attention} attention: {translator.model.parameter_count():,} parameters;

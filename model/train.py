@@ -345,10 +345,22 @@ def start_from(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, device
     """--init-from: the starting model's dev scores are the ones to beat, and it is the best model so far."""
     run.model.eval()
     dev = dev_scores(run.model, source, target, dev_pairs, device)
-    run.start = {"init_from": run.config.init_from, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]}
+    run.start = {"init_from": run.config.init_from, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"], **lineage(run)}
     run.best_bleu, run.best_epoch = dev["bleu"], 0
     export(run, *export_to)
     log(run.config, f"starting from {run.config.init_from}: dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
+
+
+def lineage(run: Run) -> dict:
+    """The starting model's own training (epochs, minutes, all parts included), from its metrics.json if it has one."""
+    try:
+        metrics = json.loads((Path(run.config.init_from) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        "epochs": metrics.get("epochs_total", metrics.get("epochs")),
+        "training_minutes": metrics.get("training_minutes_total", metrics.get("training_minutes")),
+    }
 
 
 def keep_snapshot(run: Run, work: Path) -> None:
@@ -390,6 +402,17 @@ def decoder_scores(translator: Translator, sets: dict, beam: int) -> dict:
     return scores
 
 
+def totals(run: Run) -> dict:
+    """With --init-from: epochs and training minutes of the whole lineage, the starting model's included."""
+    start = run.start or {}
+    if start.get("epochs") is None or start.get("training_minutes") is None:
+        return {}
+    return {
+        "epochs_total": start["epochs"] + run.epoch,
+        "training_minutes_total": round(start["training_minutes"] + run.seconds / 60, 1),
+    }
+
+
 def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters: int) -> dict:
     """Score the exported (float16-stored) model as it ships: float32 decoding, and int8 (the CPU default)."""
     corpus_english = {en for en, _ in corpus.pairs}
@@ -415,6 +438,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "hardware": hardware(),
         "training_minutes": round(run.seconds / 60, 1),
         "epochs": run.epoch,
+        **totals(run),
         "best_epoch": run.best_epoch,
         "best_dev_bleu": run.best_bleu,
         "started_from": run.start,

@@ -86,6 +86,9 @@ def test_continuing_a_model_keeps_its_tokenizer_and_can_ship_an_average(tiny_cor
     assert json.loads((folder / "config.json").read_text())["model"]["embed_dim"] == 32  # not the flag's 8
     assert metrics["started_from"]["init_from"] == str(tiny_model) and metrics["started_from"]["dev_bleu"] > 30
     assert metrics["averaged"]["epochs"] == [1, 2, 3]
+    before = json.loads((tiny_model / "metrics.json").read_text())
+    assert metrics["epochs_total"] == before["epochs"] + 3
+    assert metrics["training_minutes_total"] >= before["training_minutes"]
     best_single = max([metrics["started_from"]["dev_bleu"]] + [c["dev_bleu"] for c in metrics_curves(folder)])
     assert metrics["best_dev_bleu"] == max(best_single, metrics["averaged"]["dev_bleu"])
     assert sorted(p.name for p in (tmp_path / "run").glob("epoch-*.pt")) == ["epoch-1.pt", "epoch-2.pt", "epoch-3.pt"]
