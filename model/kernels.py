@@ -105,25 +105,23 @@ def greedy_loop(
     limits (B,) steps allowed per sentence (>= 1); a sentence leaves the batch after EOS or its limit.
     -> per step: the batch rows still decoding (b,), top_ids (b, k) (column 0 emitted), top_probs (b, k),
     weights (b, S), scores (b, S).
-
-    Each step only takes the argmax; the top-k candidates of all steps are found in one call at the end:
-    a softmax and a top-k over one row of 8,000 logits cost 25-30 us, an argmax 6, the deferred call
-    ~15 per row (one thread; with two, the deferred call also splits its rows between the cores).
     """
     rows = torch.arange(prev.size(0))
     kept_rows: list[Tensor] = []
-    all_logits: list[Tensor] = []
+    top_ids: list[Tensor] = []
+    top_probs: list[Tensor] = []
     all_weights: list[Tensor] = []
     all_scores: list[Tensor] = []
     for step in range(int(limits.max())):
-        logits, h, c, weights, scores, _, _ = decoder_step(
-            prev, h, c, keys, values, blocked, input_gates, lstm_layers, combine, output, normalize_query, 0
+        _, h, c, weights, scores, probs, ids = decoder_step(
+            prev, h, c, keys, values, blocked, input_gates, lstm_layers, combine, output, normalize_query, top_k
         )
         kept_rows.append(rows)
-        all_logits.append(logits)
+        top_ids.append(ids)
+        top_probs.append(probs)
         all_weights.append(weights)
         all_scores.append(scores)
-        prev = logits.max(dim=-1)[1]
+        prev = ids[:, 0]
         going = (prev != eos) & (limits.index_select(0, rows) > step + 1)
         if not bool(going.any()):
             break
@@ -133,9 +131,7 @@ def greedy_loop(
             h, c = h.index_select(1, keep), c.index_select(1, keep)
             if blocked is not None:
                 blocked = blocked[keep]
-    probs, ids = top_candidates(torch.cat(all_logits), top_k)
-    sizes = [r.size(0) for r in kept_rows]
-    return kept_rows, list(ids.split(sizes)), list(probs.split(sizes)), all_weights, all_scores
+    return kept_rows, top_ids, top_probs, all_weights, all_scores
 
 
 def top_candidates(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
