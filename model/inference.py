@@ -163,22 +163,26 @@ class Inference:
         keys = memory.keys if self.cosine_scale is None else memory.keys * self.cosine_scale
         return StepMemory(memory.values, keys, blocked), state
 
+    def _kernel_arguments(self, state: State, memory: StepMemory) -> tuple:
+        """What the compiled kernels take after ``prev``: the state, the source side, the prepared weights."""
+        return (
+            state[0],
+            state[1],
+            memory.keys,
+            memory.values,
+            memory.blocked,
+            self.input_gates,
+            self.lstm_packed,
+            self.combine.packed,
+            self.output.packed,
+            self.cosine_scale is not None,
+        )
+
     def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
         if self.compiled_step is not None:
             logits, h, c, weights, scores, probs, ids = self.compiled_step(
-                prev,
-                state[0],
-                state[1],
-                memory.keys,
-                memory.values,
-                memory.blocked,
-                self.input_gates,
-                self.lstm_packed,
-                self.combine.packed,
-                self.output.packed,
-                self.cosine_scale is not None,
-                top_k,
+                prev, *self._kernel_arguments(state, memory), top_k
             )
             return Step(logits, (h, c), weights, scores, probs, ids)
         return self.eager_step(prev, state, memory, top_k)
@@ -190,22 +194,8 @@ class Inference:
 
         -> per step: batch rows still decoding, top_ids (column 0 emitted), top_probs, weights, scores.
         """
-        return self.compiled_greedy(
-            prev,
-            state[0],
-            state[1],
-            memory.keys,
-            memory.values,
-            memory.blocked,
-            self.input_gates,
-            self.lstm_packed,
-            self.combine.packed,
-            self.output.packed,
-            self.cosine_scale is not None,
-            top_k,
-            limits,
-            self.config.eos_id,
-        )
+        arguments = self._kernel_arguments(state, memory)
+        return self.compiled_greedy(prev, *arguments, top_k, limits, self.config.eos_id)
 
     def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """``step`` in plain PyTorch: float32, additive attention, no attention, or no TorchScript."""

@@ -22,6 +22,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from .decoder import LSTM_WEIGHTS
+
 
 def pack_int8(weight: Tensor, bias: Tensor | None):
     """(out, in) float weight and (out,) bias -> fbgemm's packed int8 form with per-output-row scales."""
@@ -62,8 +64,7 @@ class Int8LSTM:
         for layer in range(lstm.num_layers):
             for suffix in suffixes:
                 w_ih, w_hh, b_ih, b_hh = (
-                    getattr(lstm, f"{name}_l{layer}{suffix}").detach().float()
-                    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                    getattr(lstm, f"{name}_l{layer}{suffix}").detach().float() for name in LSTM_WEIGHTS
                 )
                 packed_ih, packed_hh = pack_int8(w_ih, b_ih), pack_int8(w_hh, b_hh)
                 self.params.append(
