@@ -34,6 +34,7 @@ from .checkpoint import load_model, read_tokenizer_names, save_model
 from .config import TrainConfig
 from .data import read_pairs, sha256_of, split_by_english
 from .evaluate import evaluate_sets, read_benchmark, score
+from .explain import read_json
 from .malloc import keep_freed_memory
 from .seq2seq import Seq2Seq
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer, train_sentencepiece
@@ -353,9 +354,8 @@ def start_from(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, device
 
 def lineage(run: Run) -> dict:
     """The starting model's own training (epochs, minutes, all parts included), from its metrics.json if it has one."""
-    try:
-        metrics = json.loads((Path(run.config.init_from) / "metrics.json").read_text())
-    except (OSError, ValueError):
+    metrics = read_json(Path(run.config.init_from) / "metrics.json")
+    if metrics is None:
         return {}
     return {
         "epochs": metrics.get("epochs_total", metrics.get("epochs")),
