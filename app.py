@@ -197,7 +197,7 @@ def show_step(translation: Translation | None, step: float) -> tuple[go.Figure, 
     if translation is None or not translation.target_tokens:
         return NO_STEP, NO_STEP, NO_STEP, ""
     index = min(max(int(step) - 1, 0), len(translation.target_tokens) - 1)
-    story = f"<p>{html.escape(explain.step_story(translation, index, TRANSLATOR.config.tgt_vocab_size))}</p>"
+    story = f"<p>{html.escape(explain.step_story(translation, index, TRANSLATOR.config.output_size))}</p>"
     candidates = plots.candidate_bars(translation.steps[index], translation.target_tokens[index])
     if translation.attention is None or translation.scores is None:
         no_attention = plots.message_figure("No attention in this model.")
@@ -273,13 +273,18 @@ def scores_markdown(metrics: dict | None, int8: bool = False) -> str:
 
 
 def vocabulary_markdown(config) -> str:
+    output = (
+        f"; the output layer scores the {config.output_pieces:,} pieces that occur in the Spanish training text"
+        if config.output_pieces
+        else ""
+    )
     if config.shared_embeddings:
         return (
             f"one SentencePiece vocabulary of {config.tgt_vocab_size:,} pieces for both languages, "
-            "with one embedding table shared by the encoder, the decoder and the output layer"
+            f"with one embedding table shared by the encoder, the decoder and the output layer{output}"
         )
     sizes = f"{config.src_vocab_size:,} English and {config.tgt_vocab_size:,} Spanish pieces"
-    return f"SentencePiece vocabularies of {sizes}"
+    return f"SentencePiece vocabularies of {sizes}{output}"
 
 
 def about_markdown(translator: Translator) -> str:

@@ -1,7 +1,7 @@
 """The shipped model format: a folder that loads with nothing else.
 
     config.json        {"model": ModelConfig, "weights_sha256": ..., "source_spm": ..., "target_spm": ...}
-    model.safetensors  the weights (no pickle), float16 to stay small; loaded as float32
+    model.safetensors  the weights (no pickle), float16 to stay small; loaded as float32 (integer buffers as is)
     *.model            SentencePiece model(s)
     metrics.json       how the weights were made (not needed to load)
 
@@ -41,7 +41,7 @@ def save_model(model: Seq2Seq, folder: Path, source_spm: str, target_spm: str, f
         if tensor.data_ptr() in seen:
             continue
         seen.add(tensor.data_ptr())
-        tensors[name] = tensor.detach().to("cpu", dtype).contiguous()
+        tensors[name] = tensor.detach().to("cpu", dtype if tensor.is_floating_point() else None).contiguous()
     save_file(tensors, str(folder / WEIGHTS))
     config = {
         "model": model.config.to_dict(),
@@ -94,7 +94,7 @@ def _load_weights(folder: Path, config: dict) -> Seq2Seq:
     model = Seq2Seq(config["model"])
     try:
         tensors = load_file(str(path))
-        model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}, strict=False)
     except (SafetensorError, RuntimeError, OSError) as error:
         raise ModelLoadError(f"{path}: does not fit {folder / CONFIG} ({str(error)[:300]}); {REFETCH}.") from error
     missing = _missing_tensors(model, tensors)

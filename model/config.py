@@ -41,6 +41,11 @@ class ModelConfig:
     # One vocabulary for both languages, and one embedding table for the encoder and the decoder: a name or a
     # number is then the same vector on both sides, so the model can learn to copy it through.
     shared_embeddings: bool = False
+    # How many target pieces the output layer scores: the pieces that occur in the training targets, whose ids
+    # the weights carry (decoder.output_pieces). A joint vocabulary holds thousands of English-only pieces the
+    # decoder is never taught to write; leaving them out shortens the largest product of every decoding step.
+    # 0 = the whole target vocabulary.
+    output_pieces: int = 0
     max_source_tokens: int = 100  # longer inputs are truncated (and the result says so)
     max_target_tokens: int = 100
     pad_id: int = 0
@@ -53,6 +58,13 @@ class ModelConfig:
             raise ValueError(f"attention must be one of {SCORE_FUNCTIONS}, got {self.attention!r}")
         if self.shared_embeddings and self.src_vocab_size != self.tgt_vocab_size:
             raise ValueError("shared_embeddings needs one vocabulary: src_vocab_size must equal tgt_vocab_size")
+        if not 0 <= self.output_pieces <= self.tgt_vocab_size:
+            raise ValueError(f"output_pieces must lie in 0..{self.tgt_vocab_size}, got {self.output_pieces}")
+
+    @property
+    def output_size(self) -> int:
+        """Columns of the output layer's logits."""
+        return self.output_pieces or self.tgt_vocab_size
 
     @property
     def encoder_output_dim(self) -> int:
@@ -109,6 +121,9 @@ class TrainConfig:
     # beats the best single epoch. 0 or 1: off. Averaging the end of a run smooths out the noise of the last
     # updates, a standard gain for a few minutes of dev scoring.
     average_last: int = 0
+    # The output layer scores only the target pieces seen in the training targets (ModelConfig.output_pieces).
+    # Also applies to a model continued with --init-from that scored every piece: it is fine-tuned restricted.
+    seen_output_only: bool = False
     save_fp16: bool = True
     final_beam: int = 5  # beam size of the final evaluation next to greedy; 0 skips it
     quiet: bool = False

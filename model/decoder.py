@@ -7,6 +7,10 @@ Per output step t (the founding document's recipe):
   combined = tanh(W [h_t; context])                         (the no-attention baseline: tanh(W h_t))
   logits   = fully connected layer(combined)                -> next token
 
+With ``ModelConfig.output_pieces`` set, the fully connected layer scores only
+the pieces that occur in the training targets (their ids are the buffer
+``output_pieces``): logits column j is piece output_pieces[j].
+
 The context does not re-enter the LSTM (no input feeding): every step's LSTM
 input is then known under teacher forcing, so training runs the whole target
 sequence through one cuDNN/oneDNN LSTM call instead of a Python loop. Measured
@@ -21,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .attention import Attention
@@ -47,7 +52,7 @@ class Memory:
 
 @dataclass
 class DecoderOutput:
-    logits: Tensor  # (B, T, V)
+    logits: Tensor  # (B, T, V_out): one column per output piece (Decoder.output_pieces, or every target piece)
     state: State
     weights: Tensor | None  # (B, T, S), None without attention
     scores: Tensor | None  # (B, T, S) raw scores before softmax
@@ -75,6 +80,26 @@ class Decoder(nn.Module):
         self.output = nn.Linear(config.combine_dim, config.tgt_vocab_size)
         if config.combine_dim == config.embed_dim:
             self.output.weight = self.embedding.weight  # tied: fewer parameters, better rare words
+        # the piece id of each logits column; None when every target piece is scored. Filled from the weights file.
+        pieces = torch.arange(config.output_pieces) if config.output_pieces else None
+        self.register_buffer("output_pieces", pieces)
+
+    def output_layer(self, combined: Tensor) -> Tensor:
+        """combined (..., combine_dim) -> logits (..., V_out) over the output pieces."""
+        if self.output_pieces is None:
+            return self.output(combined)
+        return F.linear(combined, self.output.weight[self.output_pieces], self.output.bias[self.output_pieces])
+
+    def output_columns(self, pieces: Tensor, ignore: int = -100) -> Tensor:
+        """Target piece ids (any shape) -> their logits columns; padding and pieces the layer cannot emit -> ignore."""
+        size = self.embedding.num_embeddings
+        if self.output_pieces is None:
+            columns = torch.arange(size, device=pieces.device)
+        else:
+            columns = torch.full((size,), ignore, dtype=torch.long, device=pieces.device)
+            columns[self.output_pieces] = torch.arange(self.output_pieces.numel(), device=pieces.device)
+        columns[self.embedding.padding_idx] = ignore
+        return columns[pieces]
 
     def memory(self, encoder_outputs: Tensor, mask: Tensor) -> Memory:
         keys = encoder_outputs if self.attention is None else self.attention.project_keys(encoder_outputs)
@@ -91,4 +116,4 @@ class Decoder(nn.Module):
             context, weights, scores = self.attention(hidden, memory.keys, memory.values, memory.mask)
             combined_in = torch.cat([hidden, context], dim=-1)
         combined = self.dropout(torch.tanh(self.combine(combined_in)))
-        return DecoderOutput(self.output(combined), state, weights, scores)
+        return DecoderOutput(self.output_layer(combined), state, weights, scores)

@@ -158,7 +158,7 @@ def step_story(translation: Translation, step: int, vocabulary: int) -> str:
     candidates = ", ".join(f"“{piece}” {percent(p)}" for piece, p in top)
     head = f"Step {step + 1} of {len(translation.target_tokens)}."
     ending = (
-        f"A fully connected layer turns that into probabilities over the {vocabulary:,} pieces of its vocabulary "
+        f"A fully connected layer turns that into probabilities over the {vocabulary:,} pieces it can write "
         f"(top: {candidates}). {_written_token(translation, step)}"
     )
     if translation.attention is None or translation.scores is None:

@@ -81,12 +81,12 @@ class StepMemory:
 class Step:
     """One decoding step for B sentences."""
 
-    logits: Tensor  # (B, V)
+    logits: Tensor  # (B, V_out): one column per output piece, piece ids in Inference.output_pieces (None: all)
     state: State  # (layers, B, H) each
     weights: Tensor | None  # (B, S) attention weights, None without attention
     scores: Tensor | None  # (B, S) raw scores before softmax
     top_probs: Tensor  # (B, k) the k most probable next tokens (empty when not asked for)
-    top_ids: Tensor  # (B, k)
+    top_ids: Tensor  # (B, k) piece ids
 
 
 class Inference:
@@ -107,7 +107,10 @@ class Inference:
         self.input_gates, self.lstm_layers = self._prepare_decoder_lstm()
         self.lstm_packed = [layer.packed for layer in self.lstm_layers]  # the compiled step's argument, made once
         self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
-        self.output = StepLinear(decoder.output.weight, decoder.output.bias, self.int8)
+        # the output layer's rows for the pieces it scores (decoder.output_pieces; all of them when None)
+        self.output_pieces = decoder.output_pieces
+        rows = slice(None) if self.output_pieces is None else self.output_pieces
+        self.output = StepLinear(decoder.output.weight[rows], decoder.output.bias[rows], self.int8)
         self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
         self.bridge_c = StepLinear(encoder.bridge_c.weight, encoder.bridge_c.bias, self.int8)
         # float32 runs the encoder's own oneDNN LSTM; int8 a copy with int8 weights (quantize.Int8LSTM)
@@ -175,8 +178,13 @@ class Inference:
             self.lstm_packed,
             self.combine.packed,
             self.output.packed,
+            self.output_pieces,
             self.cosine_scale is not None,
         )
+
+    def pieces(self, columns: Tensor) -> Tensor:
+        """Logits columns -> target piece ids."""
+        return columns if self.output_pieces is None else self.output_pieces[columns]
 
     def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
@@ -202,7 +210,7 @@ class Inference:
         hidden, state = self._lstm(prev, state)
         if self.attention is None:
             logits = self.output(torch.tanh(self.combine(hidden)))
-            return Step(logits, state, None, None, *kernels.top_candidates(logits, top_k))
+            return Step(logits, state, None, None, *kernels.top_pieces(logits, top_k, self.output_pieces))
         query = hidden.unsqueeze(1)  # (B, 1, H)
         if self.cosine_scale is None:
             scores = self.attention.score_function.score(query, memory.keys)  # (B, 1, S)
@@ -213,7 +221,7 @@ class Inference:
         context = torch.bmm(weights, memory.values)[:, 0]
         combined = torch.tanh(self.combine(torch.cat([hidden, context], dim=1)))
         logits = self.output(combined)
-        return Step(logits, state, weights[:, 0], scores[:, 0], *kernels.top_candidates(logits, top_k))
+        return Step(logits, state, weights[:, 0], scores[:, 0], *kernels.top_pieces(logits, top_k, self.output_pieces))
 
     def _lstm(self, prev: Tensor, state: State) -> tuple[Tensor, State]:
         """prev (B,) token ids -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""

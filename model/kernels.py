@@ -48,6 +48,7 @@ def decoder_step(
     lstm_layers: list[Packed],
     combine: Packed,
     output: Packed,
+    output_pieces: Tensor | None,
     normalize_query: bool,
     top_k: int,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -55,8 +56,9 @@ def decoder_step(
 
     prev (B,), h and c (layers, B, H), keys (B, S, K) with any temperature folded
     in, values (B, S, E), blocked (B, 1, S) or None, input_gates (V, 4H) layer 0's
-    W_ih e + b per token (see Inference._prepare_decoder_lstm) -> logits (B, V), h, c,
-    weights (B, S), raw scores (B, S), and the top_k probabilities and ids (B, k) (empty if top_k is 0).
+    W_ih e + b per token (see Inference._prepare_decoder_lstm), output_pieces (V_out,) the
+    piece id of each logits column or None for all -> logits (B, V_out), h, c, weights (B, S),
+    raw scores (B, S), and the top_k probabilities and piece ids (B, k) (empty if top_k is 0).
     """
     x = h[0]  # layer 0 reads its input from input_gates; x carries each layer's output to the next
     hs: list[Tensor] = []
@@ -70,6 +72,10 @@ def decoder_step(
         x, new_c = lstm_cell(gates, c[layer], hidden)
         hs.append(x)
         cs.append(new_c)
+    if len(hs) == 1:  # one layer: views instead of two copies
+        new_h, new_cs = hs[0].unsqueeze(0), cs[0].unsqueeze(0)
+    else:
+        new_h, new_cs = torch.stack(hs), torch.stack(cs)
     query = x.unsqueeze(1)
     if normalize_query:
         query = query / torch.linalg.vector_norm(query, dim=-1, keepdim=True).clamp_min(1e-12)
@@ -79,8 +85,8 @@ def decoder_step(
     context = torch.bmm(weights, values)[:, 0]
     combined = torch.tanh(_int8(torch.cat([x, context], dim=1), combine))
     logits = _int8(combined, output)
-    probs, ids = top_candidates(logits, top_k)
-    return logits, torch.stack(hs), torch.stack(cs), weights[:, 0], scores[:, 0], probs, ids
+    probs, ids = top_pieces(logits, top_k, output_pieces)
+    return logits, new_h, new_cs, weights[:, 0], scores[:, 0], probs, ids
 
 
 def greedy_loop(
@@ -94,6 +100,7 @@ def greedy_loop(
     lstm_layers: list[Packed],
     combine: Packed,
     output: Packed,
+    output_pieces: Tensor | None,
     normalize_query: bool,
     top_k: int,
     limits: Tensor,
@@ -107,6 +114,7 @@ def greedy_loop(
     weights (b, S), scores (b, S).
     """
     rows = torch.arange(prev.size(0))
+    row_limits = limits
     kept_rows: list[Tensor] = []
     top_ids: list[Tensor] = []
     top_probs: list[Tensor] = []
@@ -114,7 +122,19 @@ def greedy_loop(
     all_scores: list[Tensor] = []
     for step in range(int(limits.max())):
         _, h, c, weights, scores, probs, ids = decoder_step(
-            prev, h, c, keys, values, blocked, input_gates, lstm_layers, combine, output, normalize_query, top_k
+            prev,
+            h,
+            c,
+            keys,
+            values,
+            blocked,
+            input_gates,
+            lstm_layers,
+            combine,
+            output,
+            output_pieces,
+            normalize_query,
+            top_k,
         )
         kept_rows.append(rows)
         top_ids.append(ids)
@@ -122,12 +142,13 @@ def greedy_loop(
         all_weights.append(weights)
         all_scores.append(scores)
         prev = ids[:, 0]
-        going = (prev != eos) & (limits.index_select(0, rows) > step + 1)
-        if not bool(going.any()):
+        going = (prev != eos) & (row_limits > step + 1)
+        still = int(going.sum())
+        if still == 0:
             break
-        if not bool(going.all()):
+        if still < going.size(0):
             keep = going.nonzero().view(-1)
-            rows, prev, keys, values = rows[keep], prev[keep], keys[keep], values[keep]
+            rows, row_limits, prev, keys, values = rows[keep], row_limits[keep], prev[keep], keys[keep], values[keep]
             h, c = h.index_select(1, keep), c.index_select(1, keep)
             if blocked is not None:
                 blocked = blocked[keep]
@@ -139,6 +160,14 @@ def top_candidates(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:
     if k == 0:
         return logits.new_empty(0), torch.empty(0, dtype=torch.long)
     return torch.softmax(logits, dim=-1).topk(k, dim=-1)
+
+
+def top_pieces(logits: Tensor, k: int, output_pieces: Tensor | None) -> tuple[Tensor, Tensor]:
+    """``top_candidates`` with the logits columns turned into piece ids (output_pieces[column])."""
+    probs, columns = top_candidates(logits, k)
+    if output_pieces is None or k == 0:
+        return probs, columns
+    return probs, output_pieces.index_select(0, columns.view(-1)).view(columns.size())
 
 
 _COMPILED: dict | None = None

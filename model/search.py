@@ -195,13 +195,14 @@ def beam_search(
     finished: list[tuple[float, Hypothesis]] = []
     for _ in range(max_len):
         out = inference.step(prev, state, memory)
-        log_probs = torch.log_softmax(out.logits, dim=-1)
-        probs, ids = log_probs.exp().topk(top_k, dim=-1)
+        log_probs = torch.log_softmax(out.logits, dim=-1)  # (k, V_out): columns, not yet piece ids
+        probs, columns = log_probs.exp().topk(top_k, dim=-1)
+        ids = inference.pieces(columns)
         step = (out.weights, out.scores, ids, probs)
         vocab = log_probs.size(-1)
         candidates = (beams.log_probs.unsqueeze(1) + log_probs).view(-1)
         best, flat = candidates.topk(2 * k)
-        origin, token = flat // vocab, flat % vocab
+        origin, token = flat // vocab, inference.pieces(flat % vocab)
         is_eos = token == config.eos_id
         # an EOS counts only among the k best candidates (so beam 1 is exactly greedy)
         for i in torch.nonzero(is_eos[:k] & torch.isfinite(best[:k])).flatten().tolist():

@@ -133,10 +133,26 @@ def _collate(items) -> Batch:
 def batch_loss(model: Seq2Seq, batch: Batch, device, label_smoothing: float) -> tuple[torch.Tensor, int]:
     src, lengths, prev, gold = (t.to(device) if i != 1 else t for i, t in enumerate(batch))
     logits = model(src, lengths, prev).logits
+    columns = model.decoder.output_columns(gold)  # padding -> -100, ignored
     loss = F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), gold.reshape(-1), ignore_index=PAD_ID, label_smoothing=label_smoothing
+        logits.reshape(-1, logits.size(-1)), columns.reshape(-1), ignore_index=-100, label_smoothing=label_smoothing
     )
     return loss, int((gold != PAD_ID).sum())
+
+
+def seen_pieces(batches: list[Batch]) -> torch.Tensor:
+    """The target piece ids that occur in the training targets (EOS included), sorted."""
+    pieces = torch.cat([gold.flatten() for *_, gold in batches]).unique()
+    return pieces[pieces != PAD_ID]
+
+
+def restrict_output(model: Seq2Seq, pieces: torch.Tensor) -> Seq2Seq:
+    """The same weights, with an output layer that scores only ``pieces`` (--seen-output-only)."""
+    config = dataclasses.replace(model.config, output_pieces=pieces.numel())
+    restricted = Seq2Seq(config).to(pieces.device)
+    restricted.load_state_dict(model.state_dict(), strict=False)  # everything but the new buffer
+    restricted.decoder.output_pieces.copy_(pieces)
+    return restricted
 
 
 def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
@@ -280,6 +296,9 @@ def fit(config: TrainConfig) -> dict:
     else:
         model = Seq2Seq(config.model_config(len(source), len(target))).to(device)
     batches = make_batches(split.train, source, target, config.batch_tokens, model.config.max_source_tokens)
+    if config.seen_output_only and not model.config.output_pieces:
+        model = restrict_output(model, seen_pieces(batches).to(device))
+        log(config, f"output layer: the {model.config.output_pieces:,} pieces seen in the training targets")
     dev_pairs = split.dev[: config.dev_eval_sentences]
     run = Run(config, model)
     resumed = config.resume and (work / "last.pt").exists()

@@ -95,7 +95,7 @@ def test_step_story_uses_the_models_numbers():
     story = explain.step_story(translation, 3, vocabulary=8000)
     strongest = SOURCE[int(np.argmax(translation.attention[3]))]
     assert story.startswith("Step 4 of 7.")
-    assert f"“{strongest}”" in story and "8,000 pieces of its vocabulary" in story
+    assert f"“{strongest}”" in story and "8,000 pieces it can write" in story
     assert f"{translation.scores[3].min():.2f}" in story and "softmax" in story and "“▁del” (60%)" in story
 
 

@@ -219,3 +219,63 @@ def test_compiled_greedy_loop_equals_the_python_loop(layers):
         assert a.tokens == b.tokens and len(a.tokens) <= 9
         for name in ("weights", "scores", "top_ids", "top_probs"):
             torch.testing.assert_close(getattr(a, name), getattr(b, name))
+
+
+def restricted_model(vocab: int = 40, kind: str = "cosine") -> Seq2Seq:
+    """A model whose output layer scores a subset of the target pieces (EOS among them), as --seen-output-only."""
+    torch.manual_seed(6)
+    pieces = torch.cat([torch.tensor([3]), torch.randperm(vocab - 4)[: vocab // 2] + 4]).sort().values
+    config = ModelConfig(**{**SMALL, "tgt_vocab_size": vocab}, attention=kind, output_pieces=pieces.numel())
+    model = Seq2Seq(config).eval()
+    model.decoder.output_pieces.copy_(pieces)
+    return model
+
+
+@torch.inference_mode()
+def test_restricted_output_layer_scores_and_emits_only_its_pieces():
+    model = restricted_model()
+    pieces = model.decoder.output_pieces
+    src, lengths = padded_batch([6, 4, 2])
+    prev = torch.randint(4, 40, (3, 5))
+    logits = model(src, lengths, prev).logits
+    assert logits.shape == (3, 5, pieces.numel())
+    full = model.decoder.output.weight @ torch.eye(16)  # column j of the logits is piece pieces[j]'s row
+    assert torch.equal(model.decoder.output.weight[pieces], full[pieces])
+    columns = model.decoder.output_columns(torch.tensor([0, 3, int(pieces[5]), 1]))
+    assert columns.tolist() == [-100, 0, 5, -100]  # padding and a piece the layer cannot write are ignored
+    for int8 in (False, True):
+        inference = Inference(model, int8=int8)
+        for hypothesis in greedy_search(inference, src, lengths, max_len=8):
+            assert set(hypothesis.tokens) <= set(pieces.tolist())
+            assert set(hypothesis.top_ids.flatten().tolist()) <= set(pieces.tolist())
+        greedy = greedy_search(inference, src[:1], lengths[:1], max_len=8)[0]
+        beam = beam_search(inference, src[:1], lengths[:1], beam_size=1, max_len=8)
+        assert beam.tokens == greedy.tokens and torch.equal(beam.top_ids, greedy.top_ids)
+        assert set(beam_search(inference, src[:1], lengths[:1], beam_size=3, max_len=8).tokens) <= set(pieces.tolist())
+
+
+@torch.inference_mode()
+def test_restricted_float32_step_matches_the_training_modules():
+    model = restricted_model()
+    src, lengths = padded_batch([6, 4, 2])
+    inference = Inference(model)
+    memory, state = inference.encode(src, lengths)
+    module_memory, module_state = model.encode(src, lengths)
+    prev = torch.tensor([5, 7, 9])
+    step = inference.step(prev, state, memory, top_k=3)
+    expected = model.decoder(prev.unsqueeze(1), module_state, module_memory).logits[:, 0]
+    torch.testing.assert_close(step.logits, expected, rtol=1e-5, atol=1e-5)
+    probs, columns = torch.softmax(expected, -1).topk(3)
+    assert torch.equal(step.top_ids, model.decoder.output_pieces[columns])
+    torch.testing.assert_close(step.top_probs, probs)
+
+
+def test_restricted_model_saves_its_piece_ids_exactly(tmp_path):
+    """Piece ids above 2,048 do not survive float16, which the other weights are stored in."""
+    from model import checkpoint
+
+    model = restricted_model(vocab=5000)
+    assert int(model.decoder.output_pieces.max()) > 2048
+    checkpoint.save_model(model, tmp_path, "spm.model", "spm.model")
+    loaded = checkpoint._load_weights(tmp_path, checkpoint._read_config(tmp_path))
+    assert torch.equal(loaded.decoder.output_pieces, model.decoder.output_pieces)

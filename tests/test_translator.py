@@ -72,15 +72,17 @@ def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
     assert [entry["after_epoch"] for entry in metrics["run_history"]] == [0, 2]  # both invocations recorded
 
 
-def test_continuing_a_model_keeps_its_tokenizer_and_can_ship_an_average(tiny_corpus, tiny_model, tmp_path):
+def test_continuing_a_model_keeps_its_tokenizer_restricts_its_output_and_can_ship_an_average(tiny_corpus, tiny_model, tmp_path):
     from conftest import tiny_train_settings
 
     from model.config import TrainConfig
     from model.train import fit
 
     settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=3, final_beam=0, lr=1e-3, embed_dim=8)
-    metrics = fit(TrainConfig(**settings, init_from=str(tiny_model), average_last=3))
+    metrics = fit(TrainConfig(**settings, init_from=str(tiny_model), average_last=3, seen_output_only=True))
     folder = tmp_path / "model"
+    shipped_config = json.loads((folder / "config.json").read_text())["model"]
+    assert 0 < shipped_config["output_pieces"] < shipped_config["tgt_vocab_size"]  # pad, unk, bos never targets
     for name in ("en.model", "es.model"):  # the same ids as the model it continued
         assert (folder / name).read_bytes() == (tiny_model / name).read_bytes()
     assert json.loads((folder / "config.json").read_text())["model"]["embed_dim"] == 32  # not the flag's 8
