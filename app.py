@@ -133,7 +133,9 @@ def write_export(text: str, name: str) -> str:
     """A download file in a folder named by its content: repeated requests reuse it, old folders are pruned."""
     folder = EXPORT_DIR / hashlib.sha1(text.encode()).hexdigest()[:16]
     path = folder / name
-    if not path.exists():
+    if path.exists():  # reused: now as young as a new one, or the next request's pruning could delete it
+        os.utime(folder)
+    else:
         prune_exports()
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / f".{name}.{threading.get_ident()}"
@@ -294,10 +296,9 @@ def about_markdown(translator: Translator) -> str:
     trained = f"{data['train']:,} sentence pairs" if "train" in data else "English–Spanish sentence pairs"
     hardware = metrics.get("hardware", "a CPU")
     if "training_minutes_total" in metrics:  # continued from an earlier model (python -m model.train --init-from)
-        trained += (
-            f" in {metrics['training_minutes_total']:.0f} minutes over {metrics['epochs_total']} epochs "
-            f"(the last {metrics['training_minutes']:.0f} minutes on {hardware})"
-        )
+        trained += f" in {metrics['training_minutes_total']:.0f} minutes over {metrics['epochs_total']} epochs"
+        if metrics.get("epochs"):  # 0: the run only converted its starting model (e.g. --seen-output-only)
+            trained += f" (the last {metrics['training_minutes']:.0f} minutes on {hardware})"
     elif "training_minutes" in metrics:
         trained += f" in {metrics['training_minutes']:.0f} minutes on {hardware}"
     return f"""

@@ -1,7 +1,7 @@
 """int8 copies of weight matrices, for fast one-token decoding on CPU.
 
 Decoding one token multiplies a single row vector by each weight matrix, so a
-step costs the time to read ~15 MB of float32 weights: it is bound by memory,
+step costs the time to read ~11 MB of float32 weights (the shipped model): it is bound by memory,
 not arithmetic. Stored as int8 with one scale per output row (per-channel,
 symmetric), the same matrices are 4x smaller. When they were introduced for the
 decoder steps (bench/speed.py, README): greedy latency 2.5x lower, beam-5 3.5x

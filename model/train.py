@@ -20,6 +20,7 @@ import platform
 import random
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -462,7 +463,7 @@ def final_metrics(config, run: Run, corpus, benchmark, split, stats, parameters:
         "best_dev_bleu": run.best_bleu,
         "started_from": run.start,
         "averaged": run.averaged,
-        "train_tokens_per_s": round(sum(c["tokens_per_s"] for c in run.curves) / max(1, len(run.curves))),
+        "train_tokens_per_s": round(statistics.fmean(c["tokens_per_s"] for c in run.curves)) if run.curves else None,
         "parameters": parameters,
         "size_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.name != "metrics.json"),
         "sacrebleu": sacrebleu.__version__,

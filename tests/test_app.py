@@ -60,6 +60,10 @@ def test_downloads_reuse_files_and_old_ones_are_pruned(app, tmp_path, monkeypatc
     os.utime(first.parent, (0, 0))  # an hour-old download folder
     second = Path(app.write_export("c,d\n", "attention.csv"))
     assert second.exists() and not first.exists() and [p.name for p in second.parent.iterdir()] == ["attention.csv"]
+    os.utime(second.parent, (0, 0))
+    assert Path(app.write_export("c,d\n", "attention.csv")) == second  # reused, so young again:
+    app.write_export("e,f\n", "attention.csv")  # the next new file's pruning keeps it
+    assert second.exists()
 
 
 def test_merging_into_words_keeps_rows_summing_to_one(app):
@@ -160,6 +164,9 @@ def test_about_reports_scores_or_not_measured_yet(app):
     about = app.about_markdown(app.TRANSLATOR)
     assert f"{app.TRANSLATOR.model.parameter_count():,}" in about and app.TRANSLATOR.config.attention in about
     assert "tatoeba.org" in about and "manythings.org/anki" in about and "CC-BY 2.0" in about
+    assert "the last 0 minutes" not in about  # a run that only converted its model trained for no time
+    if app.TRANSLATOR.config.output_pieces:
+        assert f"scores the {app.TRANSLATOR.config.output_pieces:,} pieces" in about
     assert "Not measured yet" in app.scores_markdown(None)
     metrics = {"scores": {"greedy": {"test_split": {"overall": {"bleu": 41.25, "chrf": 60.0, "sentences": 9}}}}}
     assert "| greedy | held-out corpus sentences | 41.2 | 60.0 | 9 |" in app.scores_markdown(metrics)
