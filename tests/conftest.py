@@ -78,6 +78,7 @@ def tiny_train_settings(corpus: Path, work: Path, **overrides) -> dict:
         dev_eval_sentences=50,
         final_beam=2,
         bf16=False,
+        seen_output_only=True,  # as the shipped model: the output layer scores the pieces seen in training
         quiet=True,
     )
     settings.update(overrides)

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from conftest import ROOT, SHIPPED, synthetic_pairs
 
 from model import Translation
@@ -72,19 +73,17 @@ def test_training_resumes_from_its_last_epoch(tiny_corpus, tmp_path):
     assert [entry["after_epoch"] for entry in metrics["run_history"]] == [0, 2]  # both invocations recorded
 
 
-def test_continuing_a_model_keeps_its_tokenizer_restricts_its_output_and_can_ship_an_average(
-    tiny_corpus, tiny_model, tmp_path
-):
+def test_continuing_a_model_keeps_its_tokenizer_and_can_ship_an_average(tiny_corpus, tiny_model, tmp_path):
     from conftest import tiny_train_settings
 
     from model.config import TrainConfig
     from model.train import fit
 
     settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=3, final_beam=0, lr=1e-3, embed_dim=8)
-    metrics = fit(TrainConfig(**settings, init_from=str(tiny_model), average_last=3, seen_output_only=True))
+    metrics = fit(TrainConfig(**settings, init_from=str(tiny_model), average_last=3))
     folder = tmp_path / "model"
-    shipped_config = json.loads((folder / "config.json").read_text())["model"]
-    assert 0 < shipped_config["output_pieces"] < shipped_config["tgt_vocab_size"]  # pad, unk, bos never targets
+    before_config = json.loads((tiny_model / "config.json").read_text())["model"]
+    assert json.loads((folder / "config.json").read_text())["model"]["output_pieces"] == before_config["output_pieces"]
     for name in ("en.model", "es.model"):  # the same ids as the model it continued
         assert (folder / name).read_bytes() == (tiny_model / name).read_bytes()
     assert json.loads((folder / "config.json").read_text())["model"]["embed_dim"] == 32  # not the flag's 8
@@ -96,6 +95,27 @@ def test_continuing_a_model_keeps_its_tokenizer_restricts_its_output_and_can_shi
     best_single = max([metrics["started_from"]["dev_bleu"]] + [c["dev_bleu"] for c in metrics_curves(folder)])
     assert metrics["best_dev_bleu"] == max(best_single, metrics["averaged"]["dev_bleu"])
     assert sorted(p.name for p in (tmp_path / "run").glob("epoch-*.pt")) == ["epoch-1.pt", "epoch-2.pt", "epoch-3.pt"]
+
+
+def test_seen_output_only_converts_a_model_that_scored_every_piece(tiny_corpus, tmp_path):
+    """--init-from with --seen-output-only and no epochs: the same weights, an output layer for the seen pieces."""
+    from conftest import tiny_train_settings
+
+    from model.checkpoint import load_model
+    from model.config import TrainConfig
+    from model.train import fit
+
+    full = tiny_train_settings(tiny_corpus, tmp_path / "full", max_epochs=4, final_beam=0, seen_output_only=False)
+    fit(TrainConfig(**full))
+    start = tmp_path / "full" / "model"
+    settings = tiny_train_settings(tiny_corpus, tmp_path / "restricted", max_epochs=0, final_beam=0)
+    metrics = fit(TrainConfig(**settings, init_from=str(start)))
+    before, after = load_model(start)[0], load_model(tmp_path / "restricted" / "model")[0]
+    assert before.config.output_pieces == 0 and 0 < after.config.output_pieces < after.config.tgt_vocab_size
+    for name, tensor in before.state_dict().items():  # nothing trained
+        assert torch.equal(tensor, after.state_dict()[name])
+    assert metrics["epochs"] == 0 and metrics["train_tokens_per_s"] is None and metrics["best_epoch"] == 0
+    assert metrics["started_from"]["dev_bleu"] == metrics["best_dev_bleu"]
 
 
 def metrics_curves(folder):
