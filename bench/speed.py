@@ -96,6 +96,7 @@ def measure(translator: Translator, repeats: int, batch_count: int) -> dict:
         "beam5_p50_ms": statistics.median(beam),
         "beam5_p95_ms": percentile(beam, 95),
         "batch_sentences": len(sentences),
+        "batch_source": str(BENCHMARK) if BENCHMARK.is_file() else "the 5 fallback sentences (no Tatoeba test file)",
         "batch_sentences_per_s": len(sentences) / batch_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -131,6 +132,7 @@ def main() -> None:
     per_16 = figures["ms_per_16_pieces"]
     joey, joey_source = joey_ms(args.joey_python, threads)  # after ours, so neither shares the cores
     figures["joey_ms_per_16_tokens"], figures["times_faster_than_joey"] = joey, joey / per_16
+    print(f"batch: {figures['batch_sentences']} sentences from {figures['batch_source']}")
     print(f"Joey comparison: {figures['joey_sentence']!r} decodes {figures['joey_pieces']} pieces")
     print(f"Joey NMT, 16 tokens: {joey:.2f} ms ({joey_source}); the translator is {joey / per_16:.2f}x faster")
     joey_target = joey / 5
