@@ -1,11 +1,24 @@
-"""What every benchmark shares: the sentence, percentiles and the results table."""
+"""What every benchmark shares: the sentence, timing, percentiles and the results table."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCE = "I think we should leave before it starts to rain."  # 10 words
+
+
+def time_calls(call, repeats: int, warmup: int = 5) -> list[float]:
+    """Milliseconds of each of ``repeats`` calls, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
 
 
 def percentile(samples: list[float], q: float) -> float:

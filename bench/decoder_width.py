@@ -14,9 +14,8 @@ import argparse
 import dataclasses
 import statistics
 import sys
-import time
 
-from common import ROOT
+from common import ROOT, time_calls
 
 sys.path.insert(0, str(ROOT))
 
@@ -28,17 +27,6 @@ from model.seq2seq import Seq2Seq
 
 SENTENCE = "She told me that she had never seen such a beautiful house in her life."
 STEPS = 16
-
-
-def median_ms(call, repeats: int) -> float:
-    for _ in range(repeats // 10):
-        call()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def narrower(translator: Translator, width: int) -> Inference:
@@ -55,8 +43,12 @@ def timings(inference: Inference, src: torch.Tensor, lengths: torch.Tensor, repe
     prev = torch.full((1,), inference.config.bos_id, dtype=torch.long)
     limits = torch.tensor([STEPS])
     arguments = inference._kernel_arguments(state, memory)
-    steps = lambda: inference.compiled_greedy(prev, *arguments, 5, limits, -1)  # noqa: E731 (eos -1: never stops)
-    return median_ms(lambda: inference.encode(src, lengths), repeats), median_ms(steps, repeats)
+
+    def steps():
+        return inference.compiled_greedy(prev, *arguments, 5, limits, -1)  # eos -1: never stops
+
+    encode_ms = statistics.median(time_calls(lambda: inference.encode(src, lengths), repeats, repeats // 10))
+    return encode_ms, statistics.median(time_calls(steps, repeats, repeats // 10))
 
 
 def main() -> None:

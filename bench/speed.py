@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, SENTENCE, percentile, print_table
+from common import ROOT, SENTENCE, percentile, print_table, time_calls
 
 sys.path.insert(0, str(ROOT))
 
@@ -42,17 +42,6 @@ LONGER = [
     "My brother and I went to the beach last weekend because the weather was nice.",
     "I would like to know why you did not come to the party last night.",
 ]
-
-
-def time_calls(call, repeats: int, warmup: int = 5) -> list[float]:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def batch_sentences(count: int) -> list[str]:
