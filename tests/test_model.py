@@ -189,9 +189,10 @@ def test_int8_decoding_stays_close_to_float32(kind, layers, bidirectional):
 
 
 @pytest.mark.skipif(kernels.compiled() is None, reason="this torch has no TorchScript")
+@pytest.mark.parametrize("layers", [1, 2])
 @torch.inference_mode()
-def test_compiled_step_equals_the_eager_int8_step():
-    inference = Inference(model_for("cosine"), int8=True)
+def test_compiled_step_equals_the_eager_int8_step(layers):
+    inference = Inference(model_for("cosine", layers), int8=True)
     assert inference.compiled_step is not None
     memory, state = inference.encode(*padded_batch([6, 4, 2]))
     prev = torch.tensor([5, 7, 9])
@@ -211,14 +212,19 @@ def test_compiled_greedy_loop_equals_the_python_loop(layers):
     assert inference.compiled_greedy is not None
     src, lengths = padded_batch([7, 2, 5, 3])
     limits = torch.tensor([9, 3, 1, 6])
-    compiled = greedy_search(inference, src, lengths, limits)
-    inference.compiled_greedy = None  # the same object, now stepping from Python
-    stepped = greedy_search(inference, src, lengths, limits)
-    assert [len(h.tokens) for h in compiled][2] == 1
-    for a, b in zip(compiled, stepped):
-        assert a.tokens == b.tokens and len(a.tokens) <= 9
-        for name in ("weights", "scores", "top_ids", "top_probs"):
-            torch.testing.assert_close(getattr(a, name), getattr(b, name))
+    batches = [(src, lengths, limits)]  # and each sentence alone: the loop has its own stop test for one
+    batches += [(src[row : row + 1, : lengths[row]], lengths[row : row + 1], limits[row : row + 1]) for row in range(4)]
+    loop = inference.compiled_greedy
+    for batch in batches:
+        inference.compiled_greedy = loop
+        compiled = greedy_search(inference, *batch)
+        inference.compiled_greedy = None  # the same object, now stepping from Python
+        stepped = greedy_search(inference, *batch)
+        assert [len(h.tokens) for h in compiled] == [min(9, int(limit)) for limit in batch[2]]  # no EOS: limits
+        for a, b in zip(compiled, stepped):
+            assert a.tokens == b.tokens
+            for name in ("weights", "scores", "top_ids", "top_probs"):
+                torch.testing.assert_close(getattr(a, name), getattr(b, name))
 
 
 def restricted_model(vocab: int = 40, kind: str = "cosine") -> Seq2Seq:
