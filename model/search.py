@@ -39,18 +39,21 @@ class _StepRecord:
 
 def _hypotheses(records: list[_StepRecord], lengths: list[int]) -> list[Hypothesis]:
     """Regroup step-major records into one history per sentence, with a handful of tensor calls."""
-    rows = [row for record in records for row in record.rows]
-    order = sorted(range(len(rows)), key=rows.__getitem__)  # stable: each sentence's steps stay in order
-    counts = [0] * len(lengths)
-    for row in rows:
-        counts[row] += 1
-    index = torch.tensor(order, device=records[0].top_ids.device)
+    one = len(lengths) == 1  # a single sentence's records are in order already (the app's case: ~40 us saved)
+    if not one:
+        rows = [row for record in records for row in record.rows]
+        order = sorted(range(len(rows)), key=rows.__getitem__)  # stable: each sentence's steps stay in order
+        counts = [0] * len(lengths)
+        for row in rows:
+            counts[row] += 1
+        index = torch.tensor(order, device=records[0].top_ids.device)
 
     def per_sentence(name: str) -> list[Tensor] | list[None]:
         parts = [getattr(record, name) for record in records]
         if parts[0] is None:
             return [None] * len(lengths)
-        return list(torch.cat(parts).index_select(0, index).split(counts))
+        joined = torch.cat(parts)
+        return [joined] if one else list(joined.index_select(0, index).split(counts))
 
     top_ids, top_probs = per_sentence("top_ids"), per_sentence("top_probs")
     weights, scores = per_sentence("weights"), per_sentence("scores")
