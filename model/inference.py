@@ -120,6 +120,7 @@ class Inference:
         plain_scores = self.attention is not None and self.attention.kind in ("cosine", "dot", "general")
         self.compiled_step = compiled["decoder_step"] if compiled and plain_scores else None
         self.compiled_greedy = compiled["greedy_loop"] if compiled and plain_scores else None
+        self.compiled_bridge = compiled["bridge"] if compiled else None
         # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
         score_function = None if self.attention is None else self.attention.score_function
         self.cosine_scale = score_function.log_scale.detach().exp() if isinstance(score_function, CosineScore) else None
@@ -161,10 +162,20 @@ class Inference:
         encoder = self.model.encoder
         outputs, (h_n, c_n) = encoder.read(src, lengths, lstm=self.encoder_lstm)
         memory = self.model.decoder.memory(outputs, src != self.config.pad_id)
-        state = (encoder.bridge(self.bridge_h, h_n), encoder.bridge(self.bridge_c, c_n))
+        state = self._bridge(h_n, c_n)
         blocked = None if bool(memory.mask.all()) else ~memory.mask.unsqueeze(1)  # (B, 1, S)
         keys = memory.keys if self.cosine_scale is None else memory.keys * self.cosine_scale
         return StepMemory(memory.values, keys, blocked), state
+
+    def _bridge(self, h_n: Tensor, c_n: Tensor) -> State:
+        """The encoder's final (h, c) -> the decoder's initial state (Encoder.bridge, compiled with int8)."""
+        if self.compiled_bridge is None:
+            encoder = self.model.encoder
+            return encoder.bridge(self.bridge_h, h_n), encoder.bridge(self.bridge_c, c_n)
+        directions = 2 if self.config.bidirectional else 1
+        return self.compiled_bridge(
+            h_n, c_n, self.bridge_h.packed, self.bridge_c.packed, directions, self.config.decoder_layers
+        )
 
     def _kernel_arguments(self, state: State, memory: StepMemory) -> tuple:
         """What the compiled kernels take after ``prev``: the state, the source side, the prepared weights."""

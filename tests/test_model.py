@@ -204,6 +204,21 @@ def test_compiled_step_equals_the_eager_int8_step(layers):
 
 
 @pytest.mark.skipif(kernels.compiled() is None, reason="this torch has no TorchScript")
+@pytest.mark.parametrize(("kind", "layers", "bidirectional"), CASES)
+@torch.inference_mode()
+def test_compiled_bridge_equals_the_eager_int8_bridge(kind, layers, bidirectional):
+    inference = Inference(model_for(kind, layers, bidirectional), int8=True)
+    assert inference.compiled_bridge is not None
+    _, (h_n, c_n) = inference.model.encoder.read(*padded_batch([6, 4, 2]), lstm=inference.encoder_lstm)
+    compiled = inference._bridge(h_n, c_n)
+    inference.compiled_bridge = None
+    eager = inference._bridge(h_n, c_n)
+    assert compiled[0].shape == (layers, 3, inference.config.decoder_hidden)
+    for a, b in zip(compiled, eager):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.skipif(kernels.compiled() is None, reason="this torch has no TorchScript")
 @pytest.mark.parametrize("layers", [1, 2])
 def test_compiled_greedy_loop_equals_the_python_loop(layers):
     """Rows leave the batch at different steps (EOS or their own limit); every step's record must match."""
