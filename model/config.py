@@ -124,6 +124,10 @@ class TrainConfig:
     # The output layer scores only the target pieces seen in the training targets (ModelConfig.output_pieces).
     # Also applies to a model continued with --init-from that scored every piece: it is fine-tuned restricted.
     seen_output_only: bool = False
+    # Sequence-level knowledge distillation (Kim & Rush, 2016): a trained model folder whose greedy translations of
+    # the training English replace the Spanish side of the training pairs; dev and test keep the human references.
+    # The new model uses that model's SentencePiece model(s). For a smaller, faster model that learns from a larger one.
+    distill_from: str = ""
     save_fp16: bool = True
     final_beam: int = 5  # beam size of the final evaluation next to greedy; 0 skips it
     quiet: bool = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -84,11 +85,13 @@ def prepare_data(config: TrainConfig):
 
 def prepare_tokenizers(config: TrainConfig, train_pairs, work: Path) -> tuple[Tokenizer, Tokenizer, str, str]:
     """Train SentencePiece on the training split only (or reuse it when resuming or continuing a model)."""
-    if config.init_from:  # the continued model's own tokenizer: its ids are what the weights were trained on
-        names = read_tokenizer_names(Path(config.init_from))
+    # a continued model's own tokenizer (its ids are what the weights were trained on), or the teacher's
+    reused = config.init_from or config.distill_from
+    if reused:
+        names = read_tokenizer_names(Path(reused))
         for name in set(names):
             if not (work / name).exists():
-                shutil.copyfile(Path(config.init_from) / name, work / name)
+                shutil.copyfile(Path(reused) / name, work / name)
     elif config.joint_vocab:
         names = ("spm.model", "spm.model")
         if not (work / names[0]).exists():
@@ -100,6 +103,29 @@ def prepare_tokenizers(config: TrainConfig, train_pairs, work: Path) -> tuple[To
             if not (work / name).exists():
                 train_sentencepiece((pair[index] for pair in train_pairs), size, work / name)
     return Tokenizer(work / names[0]), Tokenizer(work / names[1]), *names
+
+
+def distilled_pairs(config: TrainConfig, train_pairs, work: Path) -> list[tuple[str, str]]:
+    """The training English with the --distill-from model's greedy translations as targets (cached in work/).
+
+    Empty translations are dropped. The cache is keyed by the teacher's weights and the English sentences, so a
+    resumed run reads it back instead of translating again (~2 minutes for the full corpus on 2 cores).
+    """
+    teacher_config = json.loads((Path(config.distill_from) / "config.json").read_text())
+    english = [en for en, _ in train_pairs]
+    key = hashlib.sha256("\n".join([teacher_config["weights_sha256"], *english]).encode()).hexdigest()
+    cache = work / "distilled.json"
+    if cache.is_file() and json.loads(cache.read_text())["key"] == key:
+        spanish = json.loads(cache.read_text())["spanish"]
+    else:
+        teacher = Translator.load(config.distill_from, device="cpu")  # int8 batched greedy: the fastest way
+        spanish = []
+        for start in tqdm(range(0, len(english), 2000), desc="distilling", disable=config.quiet):
+            spanish += [t.text for t in teacher.translate_batch(english[start : start + 2000])]
+        cache.write_text(json.dumps({"key": key, "teacher": config.distill_from, "spanish": spanish}))
+    pairs = [(en, es) for en, es in zip(english, spanish) if es]
+    log(config, f"distilled: {len(pairs):,} training pairs with {config.distill_from}'s translations as targets")
+    return pairs
 
 
 def make_batches(pairs, source: Tokenizer, target: Tokenizer, batch_tokens: int, max_len: int) -> list[Batch]:
@@ -292,6 +318,9 @@ def fit(config: TrainConfig) -> dict:
 
     corpus, benchmark, split, stats = prepare_data(config)
     source, target, *spm_names = prepare_tokenizers(config, split.train, work)
+    if config.distill_from:
+        split.train = distilled_pairs(config, split.train, work)
+        stats["distilled_train"] = len(split.train)
     if config.init_from:  # its architecture too: the weights only fit the model they were trained in
         model = load_model(config.init_from)[0].to(device)
     else:

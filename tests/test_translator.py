@@ -118,6 +118,31 @@ def test_seen_output_only_converts_a_model_that_scored_every_piece(tiny_corpus, 
     assert metrics["started_from"]["dev_bleu"] == metrics["best_dev_bleu"]
 
 
+def test_distilling_trains_on_the_teachers_translations(tiny_corpus, tiny_model, tmp_path):
+    """--distill-from: the training targets are the teacher's greedy translations, cached; dev keeps the references."""
+    from conftest import tiny_train_settings
+
+    from model import Translator
+    from model.config import TrainConfig
+    from model.train import fit, prepare_data
+
+    settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=1, final_beam=0, decoder_hidden=32)
+    config = TrainConfig(**settings, distill_from=str(tiny_model))
+    metrics = fit(config)
+    cache = json.loads((tmp_path / "run" / "distilled.json").read_text())
+    english = [en for en, _ in prepare_data(config)[2].train]
+    teacher = Translator.load(tiny_model, device="cpu")
+    assert cache["spanish"] == [t.text for t in teacher.translate_batch(english)]
+    assert metrics["data"]["distilled_train"] == sum(1 for es in cache["spanish"] if es) > 0
+    for name in ("en.model", "es.model"):  # the teacher's tokenizer, not a new one
+        assert (tmp_path / "model" / name).read_bytes() == (tiny_model / name).read_bytes()
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["model"]["decoder_hidden"] == 32
+    cache_path = tmp_path / "run" / "distilled.json"
+    written = cache_path.stat().st_mtime_ns
+    fit(TrainConfig(**{**settings, "max_epochs": 2, "resume": True}, distill_from=str(tiny_model)))
+    assert cache_path.stat().st_mtime_ns == written  # a resumed run reads the cache back instead of translating
+
+
 def metrics_curves(folder):
     return json.loads((folder / "curves.json").read_text())
 
