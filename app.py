@@ -301,6 +301,8 @@ def about_markdown(translator: Translator) -> str:
             trained += f" (the last {metrics['training_minutes']:.0f} minutes on {hardware})"
     elif "training_minutes" in metrics:
         trained += f" in {metrics['training_minutes']:.0f} minutes on {hardware}"
+    if (metrics.get("config") or {}).get("distill_from"):  # python -m model.train --distill-from
+        trained += ", their Spanish side translated by a larger model it learned from (knowledge distillation)"
     return f"""
 ### The model
 An LSTM encoder–decoder with {config.attention} attention: {translator.model.parameter_count():,} parameters;

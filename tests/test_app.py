@@ -167,6 +167,10 @@ def test_about_reports_scores_or_not_measured_yet(app):
     assert "the last 0 minutes" not in about  # a run that only converted its model trained for no time
     if app.TRANSLATOR.config.output_pieces:
         assert f"scores the {app.TRANSLATOR.config.output_pieces:,} pieces" in about
+    metrics_file = Path(app.TRANSLATOR.path) / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    distilled = metrics.get("config", {}).get("distill_from")
+    assert ("knowledge distillation" in about) == bool(distilled)
     assert "Not measured yet" in app.scores_markdown(None)
     metrics = {"scores": {"greedy": {"test_split": {"overall": {"bleu": 41.25, "chrf": 60.0, "sentences": 9}}}}}
     assert "| greedy | held-out corpus sentences | 41.2 | 60.0 | 9 |" in app.scores_markdown(metrics)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import ROOT, SHIPPED, synthetic_pairs
 
-from model import Translation
+from model import Translation, Translator
 from model.data import normalize, read_pairs, split_by_english
 from model.tokenizer import Tokenizer, train_sentencepiece
 
@@ -249,6 +249,18 @@ def test_shipped_model_translates_lets_go(shipped):
     assert result.text in {"Vamos.", "Vayamos.", "¡Vamos!", "Vámonos."}
     assert shipped.config.attention == "cosine"
     check_translation(result)
+
+
+def test_the_fast_distilled_model_ships_complete():
+    """assets/en-es-fast: the smaller model distilled from the default one (README, Speed)."""
+    folder = ROOT / "assets" / "en-es-fast"
+    fast = Translator.load(folder, device="cpu")
+    assert fast.translate("Let's go.").text in {"Vamos.", "Vayamos.", "¡Vamos!", "Vámonos."}
+    assert fast.config.decoder_hidden < Translator.load(device="cpu").config.decoder_hidden
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= 25 * 1024 * 1024
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["config"]["distill_from"] == "assets/en-es" and metrics["data"]["distilled_train"] > 100_000
+    assert metrics["scores_int8"]["greedy"]["tatoeba"]["overall"]["bleu"] >= 30
 
 
 def test_shipped_model_size_and_metrics():
