@@ -170,20 +170,22 @@ def greedy_loop(
     return kept_rows, top_ids, top_probs, all_weights, all_scores
 
 
+def _bridge_one(final: Tensor, packed: Packed, directions: int, layers: int) -> Tensor:
+    """final (layers_enc * directions, B, H_enc) -> tanh(W [top layer's directions] + b) (layers, B, H_dec)."""
+    batch = final.size(1)
+    top = final[-directions:].transpose(0, 1).reshape(batch, -1)
+    return torch.tanh(_int8(top, packed)).view(batch, layers, -1).transpose(0, 1).contiguous()
+
+
 def bridge(
     final_h: Tensor, final_c: Tensor, packed_h: Packed, packed_c: Packed, directions: int, layers: int
 ) -> tuple[Tensor, Tensor]:
-    """Encoder.bridge for h and c with int8 products: final (layers_enc * directions, B, H_enc) -> (layers, B, H_dec).
+    """Encoder.bridge for h and c with int8 products, compiled.
 
     Once per sentence, but from Python its dozen calls took ~100 us (each fbgemm call pays ~17 us of argument
     checks there); compiled, ~35 us.
     """
-    batch = final_h.size(1)
-    top_h = final_h[-directions:].transpose(0, 1).reshape(batch, -1)  # the top layer's directions side by side
-    top_c = final_c[-directions:].transpose(0, 1).reshape(batch, -1)
-    h = torch.tanh(_int8(top_h, packed_h)).view(batch, layers, -1).transpose(0, 1).contiguous()
-    c = torch.tanh(_int8(top_c, packed_c)).view(batch, layers, -1).transpose(0, 1).contiguous()
-    return h, c
+    return _bridge_one(final_h, packed_h, directions, layers), _bridge_one(final_c, packed_c, directions, layers)
 
 
 def top_candidates(logits: Tensor, k: int) -> tuple[Tensor, Tensor]:

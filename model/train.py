@@ -115,8 +115,9 @@ def distilled_pairs(config: TrainConfig, train_pairs, work: Path) -> list[tuple[
     english = [en for en, _ in train_pairs]
     key = hashlib.sha256("\n".join([teacher_config["weights_sha256"], *english]).encode()).hexdigest()
     cache = work / "distilled.json"
-    if cache.is_file() and json.loads(cache.read_text())["key"] == key:
-        spanish = json.loads(cache.read_text())["spanish"]
+    cached = json.loads(cache.read_text()) if cache.is_file() else {}
+    if cached.get("key") == key:
+        spanish = cached["spanish"]
     else:
         teacher = Translator.load(config.distill_from, device="cpu")  # int8 batched greedy: the fastest way
         spanish = []
