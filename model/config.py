@@ -124,15 +124,24 @@ class TrainConfig:
     # The output layer scores only the target pieces seen in the training targets (ModelConfig.output_pieces).
     # Also applies to a model continued with --init-from that scored every piece: it is fine-tuned restricted.
     seen_output_only: bool = False
-    # Sequence-level knowledge distillation (Kim & Rush, 2016): a trained model folder whose greedy translations of
+    # Sequence-level knowledge distillation (Kim & Rush, 2016): a trained model folder whose translations of
     # the training English replace the Spanish side of the training pairs; dev and test keep the human references.
     # The new model uses that model's SentencePiece model(s). For a smaller, faster model that learns from a larger one.
     distill_from: str = ""
+    # Beam size of the teacher's translations. Kim & Rush distil from beam search: its translations are better than
+    # greedy ones (+1.6 BLEU on Tatoeba for assets/en-es), and the student learns to find them greedily. Beam runs
+    # one sentence at a time, so it uses one process per thread: ~11 minutes for the corpus on 2 cores, against
+    # ~2 for batched greedy (1).
+    distill_beam: int = 1
     save_fp16: bool = True
     final_beam: int = 5  # beam size of the final evaluation next to greedy; 0 skips it
     quiet: bool = False
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # recorded as-is in metrics.json
+
+    def __post_init__(self) -> None:
+        if self.distill_beam < 1:
+            raise ValueError(f"distill_beam must be at least 1, got {self.distill_beam}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import platform
 import random
@@ -25,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import sacrebleu
@@ -106,27 +108,63 @@ def prepare_tokenizers(config: TrainConfig, train_pairs, work: Path) -> tuple[To
 
 
 def distilled_pairs(config: TrainConfig, train_pairs, work: Path) -> list[tuple[str, str]]:
-    """The training English with the --distill-from model's greedy translations as targets (cached in work/).
+    """The training English with the --distill-from model's translations as targets (cached in work/).
 
-    Empty translations are dropped. The cache is keyed by the teacher's weights and the English sentences, so a
-    resumed run reads it back instead of translating again (~2 minutes for the full corpus on 2 cores).
+    Empty translations are dropped. The cache is keyed by the teacher's weights, the beam size and the English
+    sentences, so a resumed run reads it back instead of translating again.
     """
     teacher_config = json.loads((Path(config.distill_from) / "config.json").read_text())
     english = [en for en, _ in train_pairs]
-    key = hashlib.sha256("\n".join([teacher_config["weights_sha256"], *english]).encode()).hexdigest()
+    beam = [] if config.distill_beam == 1 else [f"beam {config.distill_beam}"]  # greedy keys predate the flag
+    key = hashlib.sha256("\n".join([teacher_config["weights_sha256"], *beam, *english]).encode()).hexdigest()
     cache = work / "distilled.json"
     cached = json.loads(cache.read_text()) if cache.is_file() else {}
     if cached.get("key") == key:
         spanish = cached["spanish"]
     else:
-        teacher = Translator.load(config.distill_from, device="cpu")  # int8 batched greedy: the fastest way
-        spanish = []
-        for start in tqdm(range(0, len(english), 2000), desc="distilling", disable=config.quiet):
-            spanish += [t.text for t in teacher.translate_batch(english[start : start + 2000])]
-        cache.write_text(json.dumps({"key": key, "teacher": config.distill_from, "spanish": spanish}))
+        spanish = teacher_translations(config, english)
+        cache.write_text(
+            json.dumps({"key": key, "teacher": config.distill_from, "beam": config.distill_beam, "spanish": spanish})
+        )
     pairs = [(en, es) for en, es in zip(english, spanish) if es]
-    log(config, f"distilled: {len(pairs):,} training pairs with {config.distill_from}'s translations as targets")
+    how = "greedy" if config.distill_beam == 1 else f"beam-{config.distill_beam}"
+    log(config, f"distilled: {len(pairs):,} training pairs with {config.distill_from}'s {how} translations as targets")
     return pairs
+
+
+DISTILL_CHUNK = 2000  # sentences per batched-greedy call / per task of a beam worker
+
+
+def teacher_translations(config: TrainConfig, english: list[str], chunk_size: int = DISTILL_CHUNK) -> list[str]:
+    """The teacher's translations of ``english``, in order: batched greedy in this process, or beam search in one
+    process per thread (beam search decodes one sentence at a time and gains little from a second thread)."""
+    chunks = [english[start : start + chunk_size] for start in range(0, len(english), chunk_size)]
+    workers = config.threads or torch.get_num_threads()
+    progress = dict(total=len(chunks), desc="distilling", disable=config.quiet)
+    if config.distill_beam == 1 or workers == 1 or len(chunks) == 1:
+        _load_teacher(config.distill_from, threads=0)
+        results = (_translate_chunk(chunk, config.distill_beam) for chunk in chunks)
+        return [text for chunk in tqdm(results, **progress) for text in chunk]
+    context = multiprocessing.get_context("spawn")  # fork would copy this process's torch thread pools
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_load_teacher, initargs=(config.distill_from, 1)
+    ) as pool:
+        results = pool.map(_translate_chunk, chunks, [config.distill_beam] * len(chunks))
+        return [text for chunk in tqdm(results, **progress) for text in chunk]
+
+
+_teacher: Translator | None = None  # the teacher of this process (one per beam worker)
+
+
+def _load_teacher(model_dir: str, threads: int) -> None:
+    global _teacher
+    if threads:
+        torch.set_num_threads(threads)
+    _teacher = Translator.load(model_dir, device="cpu")  # int8: the fastest way on CPU
+
+
+def _translate_chunk(english: list[str], beam_size: int) -> list[str]:
+    return [t.text for t in _teacher.translate_batch(english, beam_size=beam_size)]
 
 
 def make_batches(pairs, source: Tokenizer, target: Tokenizer, batch_tokens: int, max_len: int) -> list[Batch]:

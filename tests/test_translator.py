@@ -143,6 +143,36 @@ def test_distilling_trains_on_the_teachers_translations(tiny_corpus, tiny_model,
     assert cache_path.stat().st_mtime_ns == written  # a resumed run reads the cache back instead of translating
 
 
+def test_beam_distillation_uses_the_teachers_beam_translations_in_worker_processes(tiny_corpus, tiny_model, tmp_path):
+    """--distill-beam: one worker process per thread, translations in corpus order, a cache of their own."""
+    from conftest import tiny_train_settings
+
+    from model import Translator
+    from model.config import TrainConfig
+    from model.train import distilled_pairs, prepare_data, teacher_translations
+
+    settings = tiny_train_settings(tiny_corpus, tmp_path, threads=2, distill_from=str(tiny_model), distill_beam=3)
+    config = TrainConfig(**settings)
+    english = [en for en, _ in prepare_data(config)[2].train]
+    teacher = Translator.load(tiny_model, device="cpu")
+    expected = [t.text for t in teacher.translate_batch(english, beam_size=3)]
+    assert teacher_translations(config, english, chunk_size=len(english) // 3) == expected
+    work = tmp_path / "run"
+    work.mkdir()
+    pairs = distilled_pairs(config, prepare_data(config)[2].train, work)
+    assert [es for _, es in pairs] == [es for es in expected if es]
+    beam_key = json.loads((work / "distilled.json").read_text())["key"]
+    distilled_pairs(TrainConfig(**{**settings, "distill_beam": 1}), prepare_data(config)[2].train, work)
+    assert json.loads((work / "distilled.json").read_text())["key"] != beam_key  # the beam size is in the key
+
+
+def test_distill_beam_must_be_positive():
+    from model.config import TrainConfig
+
+    with pytest.raises(ValueError, match="distill_beam"):
+        TrainConfig(distill_beam=0)
+
+
 def metrics_curves(folder):
     return json.loads((folder / "curves.json").read_text())
 
