@@ -240,7 +240,10 @@ def budget_note(translator: Translator, baseline: Translator | None) -> str:
     def epochs(model: Translator) -> str:
         metrics = explain.read_json(Path(model.path) / "metrics.json") or {}
         count = metrics.get("epochs_total", metrics.get("epochs"))
-        return f"{count} epochs" if count is not None else "an unrecorded budget"
+        budget = f"{count} epochs" if count is not None else "an unrecorded budget"
+        if (metrics.get("config") or {}).get("distill_from"):  # its targets came from a model trained before it
+            budget += ", learning from a larger model's translations"
+        return budget
 
     if baseline is None:
         return ""

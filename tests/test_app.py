@@ -176,6 +176,19 @@ def test_about_reports_scores_or_not_measured_yet(app):
     assert "| greedy | held-out corpus sentences | 41.2 | 60.0 | 9 |" in app.scores_markdown(metrics)
 
 
+def test_budget_note_names_each_models_training(app):
+    """The side-by-side's fine print: epochs from each metrics.json, and distillation where the model had it."""
+    if app.BASELINE is None:
+        assert app.budget_note(app.TRANSLATOR, None) == ""
+        return
+    note = app.budget_note(app.TRANSLATOR, app.BASELINE)
+    assert note.startswith("The attention model here is the shipped one (") and "epochs" in note
+    metrics_file = Path(app.TRANSLATOR.path) / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    distilled = metrics.get("config", {}).get("distill_from")
+    assert ("learning from a larger model's translations" in note) == bool(distilled)
+
+
 def test_only_translate_and_compare_are_public_api(app):
     dependencies = app.demo.get_config_file()["dependencies"]
     public = sorted(d["api_name"] for d in dependencies if d["api_visibility"] == "public")
