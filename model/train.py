@@ -142,8 +142,8 @@ def teacher_translations(config: TrainConfig, english: list[str], chunk_size: in
     workers = config.threads or torch.get_num_threads()
     progress = dict(total=len(chunks), desc="distilling", disable=config.quiet)
     if config.distill_beam == 1 or workers == 1 or len(chunks) == 1:
-        _load_teacher(config.distill_from, threads=0)
-        results = (_translate_chunk(chunk, config.distill_beam) for chunk in chunks)
+        teacher = Translator.load(config.distill_from, device="cpu")  # int8: the fastest way on CPU; freed after
+        results = (_translate_chunk(chunk, config.distill_beam, teacher) for chunk in chunks)
         return [text for chunk in tqdm(results, **progress) for text in chunk]
     context = multiprocessing.get_context("spawn")  # fork would copy this process's torch thread pools
     with ProcessPoolExecutor(
@@ -160,11 +160,11 @@ def _load_teacher(model_dir: str, threads: int) -> None:
     global _teacher
     if threads:
         torch.set_num_threads(threads)
-    _teacher = Translator.load(model_dir, device="cpu")  # int8: the fastest way on CPU
+    _teacher = Translator.load(model_dir, device="cpu")
 
 
-def _translate_chunk(english: list[str], beam_size: int) -> list[str]:
-    return [t.text for t in _teacher.translate_batch(english, beam_size=beam_size)]
+def _translate_chunk(english: list[str], beam_size: int, teacher: Translator | None = None) -> list[str]:
+    return [t.text for t in (teacher or _teacher).translate_batch(english, beam_size=beam_size)]
 
 
 def make_batches(pairs, source: Tokenizer, target: Tokenizer, batch_tokens: int, max_len: int) -> list[Batch]:
