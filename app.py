@@ -234,14 +234,24 @@ def compare(text: str) -> tuple[go.Figure, str, str]:
     return length_figure(len(attended.source_text.split())), attended.text, baseline
 
 
+def model_metrics(translator: Translator) -> dict:
+    """The model folder's metrics.json, or {} where it has none."""
+    return explain.read_json(Path(translator.path) / "metrics.json") or {}
+
+
+def was_distilled(metrics: dict) -> bool:
+    """Trained on a larger model's translations (python -m model.train --distill-from)."""
+    return bool((metrics.get("config") or {}).get("distill_from"))
+
+
 def budget_note(translator: Translator, baseline: Translator | None) -> str:
     """How long each side-by-side model trained, from its metrics.json, so the comparison is read fairly."""
 
     def epochs(model: Translator) -> str:
-        metrics = explain.read_json(Path(model.path) / "metrics.json") or {}
+        metrics = model_metrics(model)
         count = metrics.get("epochs_total", metrics.get("epochs"))
         budget = f"{count} epochs" if count is not None else "an unrecorded budget"
-        if (metrics.get("config") or {}).get("distill_from"):  # its targets came from a model trained before it
+        if was_distilled(metrics):
             budget += ", learning from a larger model's translations"
         return budget
 
@@ -294,7 +304,7 @@ def vocabulary_markdown(config) -> str:
 
 def about_markdown(translator: Translator) -> str:
     """Model facts from its config and metrics.json; numbers only, no user input."""
-    config, metrics = translator.config, explain.read_json(Path(translator.path) / "metrics.json") or {}
+    config, metrics = translator.config, model_metrics(translator)
     data = metrics.get("data") or {}
     trained = f"{data['train']:,} sentence pairs" if "train" in data else "English–Spanish sentence pairs"
     hardware = metrics.get("hardware", "a CPU")
@@ -304,7 +314,7 @@ def about_markdown(translator: Translator) -> str:
             trained += f" (the last {metrics['training_minutes']:.0f} minutes on {hardware})"
     elif "training_minutes" in metrics:
         trained += f" in {metrics['training_minutes']:.0f} minutes on {hardware}"
-    if (metrics.get("config") or {}).get("distill_from"):  # python -m model.train --distill-from
+    if was_distilled(metrics):
         trained += ", their Spanish side translated by a larger model it learned from (knowledge distillation)"
     return f"""
 ### The model

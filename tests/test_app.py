@@ -28,6 +28,13 @@ def is_message(figure: go.Figure) -> bool:
     return not figure.data and len(figure.layout.annotations) == 1 and figure.layout.height > 0
 
 
+def shipped_was_distilled(app) -> bool:
+    """Read straight from the model folder's metrics.json, not through the app."""
+    metrics_file = Path(app.TRANSLATOR.path) / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    return bool(metrics.get("config", {}).get("distill_from"))
+
+
 def test_translate_returns_text_json_and_state(app):
     text, data, translation = app.translate("Let's go.")
     assert text == translation.text == data["translation"]
@@ -167,10 +174,8 @@ def test_about_reports_scores_or_not_measured_yet(app):
     assert "the last 0 minutes" not in about  # a run that only converted its model trained for no time
     if app.TRANSLATOR.config.output_pieces:
         assert f"scores the {app.TRANSLATOR.config.output_pieces:,} pieces" in about
-    metrics_file = Path(app.TRANSLATOR.path) / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    distilled = metrics.get("config", {}).get("distill_from")
-    assert ("knowledge distillation" in about) == bool(distilled)
+    distilled = shipped_was_distilled(app)
+    assert ("knowledge distillation" in about) == distilled
     assert "Not measured yet" in app.scores_markdown(None)
     metrics = {"scores": {"greedy": {"test_split": {"overall": {"bleu": 41.25, "chrf": 60.0, "sentences": 9}}}}}
     assert "| greedy | held-out corpus sentences | 41.2 | 60.0 | 9 |" in app.scores_markdown(metrics)
@@ -183,10 +188,8 @@ def test_budget_note_names_each_models_training(app):
         return
     note = app.budget_note(app.TRANSLATOR, app.BASELINE)
     assert note.startswith("The attention model here is the shipped one (") and "epochs" in note
-    metrics_file = Path(app.TRANSLATOR.path) / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    distilled = metrics.get("config", {}).get("distill_from")
-    assert ("learning from a larger model's translations" in note) == bool(distilled)
+    distilled = shipped_was_distilled(app)
+    assert ("learning from a larger model's translations" in note) == distilled
 
 
 def test_only_translate_and_compare_are_public_api(app):

@@ -147,22 +147,22 @@ def test_beam_distillation_uses_the_teachers_beam_translations_in_worker_process
     """--distill-beam: one worker process per thread, translations in corpus order, a cache of their own."""
     from conftest import tiny_train_settings
 
-    from model import Translator
     from model.config import TrainConfig
     from model.train import distilled_pairs, prepare_data, teacher_translations
 
     settings = tiny_train_settings(tiny_corpus, tmp_path, threads=2, distill_from=str(tiny_model), distill_beam=3)
     config = TrainConfig(**settings)
-    english = [en for en, _ in prepare_data(config)[2].train]
+    train = prepare_data(config)[2].train
+    english = [en for en, _ in train]
     teacher = Translator.load(tiny_model, device="cpu")
     expected = [t.text for t in teacher.translate_batch(english, beam_size=3)]
     assert teacher_translations(config, english, chunk_size=len(english) // 3) == expected
     work = tmp_path / "run"
     work.mkdir()
-    pairs = distilled_pairs(config, prepare_data(config)[2].train, work)
+    pairs = distilled_pairs(config, train, work)
     assert [es for _, es in pairs] == [es for es in expected if es]
     beam_key = json.loads((work / "distilled.json").read_text())["key"]
-    distilled_pairs(TrainConfig(**{**settings, "distill_beam": 1}), prepare_data(config)[2].train, work)
+    distilled_pairs(TrainConfig(**{**settings, "distill_beam": 1}), train, work)
     assert json.loads((work / "distilled.json").read_text())["key"] != beam_key  # the beam size is in the key
 
 
