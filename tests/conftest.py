@@ -1,4 +1,4 @@
-"""Shared fixtures: a synthetic corpus, a smoke-trained tiny model, the shipped model."""
+"""Shared fixtures and helpers: a synthetic corpus, a smoke-trained tiny model, the shipped model, small networks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import itertools
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+
+from model import Translation
+from model.config import ModelConfig
+from model.seq2seq import Seq2Seq
 
 # Tests share two CPU cores with each other and with CI; one thread each is fastest overall.
 torch.set_num_threads(1)
@@ -111,3 +116,47 @@ def shipped():
     if not (SHIPPED / "model.safetensors").exists():
         pytest.fail(f"the shipped model is missing from {SHIPPED}")
     return Translator.load(SHIPPED, device="cpu")
+
+
+# Small untrained networks for the model-core tests (tests/test_attention.py ... test_kernels.py).
+SMALL = dict(src_vocab_size=50, tgt_vocab_size=40, embed_dim=16, encoder_hidden=12, decoder_hidden=24, combine_dim=16)
+
+
+def padded_batch(lengths: list[int], vocab: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    src = torch.zeros(len(lengths), max(lengths), dtype=torch.long)
+    for row, n in enumerate(lengths):
+        src[row, :n] = torch.randint(4, vocab, (n,))
+        src[row, n - 1] = 3  # EOS
+    return src, torch.tensor(lengths)
+
+
+def model_for(kind: str, layers: int = 1, bidirectional: bool = True) -> Seq2Seq:
+    torch.manual_seed(4)
+    config = ModelConfig(
+        **SMALL, attention=kind, encoder_layers=layers, decoder_layers=layers, bidirectional=bidirectional
+    )
+    return Seq2Seq(config).eval()
+
+
+CASES = [(kind, 1, True) for kind in ("cosine", "dot", "general", "additive", "none")] + [
+    ("cosine", 2, True),
+    ("cosine", 1, False),
+]
+
+
+def restricted_model(vocab: int = 40, kind: str = "cosine") -> Seq2Seq:
+    """A model whose output layer scores a subset of the target pieces (EOS among them), as --seen-output-only."""
+    torch.manual_seed(6)
+    pieces = torch.cat([torch.tensor([3]), torch.randperm(vocab - 4)[: vocab // 2] + 4]).sort().values
+    config = ModelConfig(**{**SMALL, "tgt_vocab_size": vocab}, attention=kind, output_pieces=pieces.numel())
+    model = Seq2Seq(config).eval()
+    model.decoder.output_pieces.copy_(pieces)
+    return model
+
+
+def check_translation(result: Translation) -> None:
+    rows, columns = len(result.target_tokens), len(result.source_tokens)
+    assert result.attention.shape == result.scores.shape == (rows, columns)
+    assert len(result.steps) == rows
+    if rows:
+        np.testing.assert_allclose(result.attention.sum(axis=1), 1.0, rtol=1e-4)
