@@ -126,10 +126,10 @@ class Attention(nn.Module):
             mask: (B, S) bool, True on real tokens, False on padding.
 
         Returns:
-            context (B, T, E), weights (B, T, S) with rows summing to 1 and
-            exactly 0 on padding, and the raw scores (B, T, S) before softmax.
+            context (B, T, E), attention (B, T, S): softmax weights with rows
+            summing to 1 and exactly 0 on padding, and the scores (B, T, S) fed to softmax.
         """
         scores = self.score_function.score(query, keys)
-        weights = torch.softmax(scores.masked_fill(~mask.unsqueeze(1), float("-inf")), dim=-1)
-        context = torch.bmm(weights, values)
-        return context, weights, scores
+        attention = torch.softmax(scores.masked_fill(~mask.unsqueeze(1), float("-inf")), dim=-1)
+        context = torch.bmm(attention, values)
+        return context, attention, scores

@@ -2,8 +2,8 @@
 
 Per output step t (the founding document's recipe):
   h_t      = LSTM(embedding(previous token), state)
-  weights  = softmax(score(h_t, encoder outputs))          (masked on padding)
-  context  = weights @ encoder outputs
+  attention = softmax(score(h_t, encoder outputs))        (masked on padding)
+  context  = attention @ encoder outputs
   combined = tanh(W [h_t; context])                         (the no-attention baseline: tanh(W h_t))
   logits   = fully connected layer(combined)                -> next token
 
@@ -32,8 +32,6 @@ from .attention import Attention
 from .config import ModelConfig
 from .encoder import State
 
-LSTM_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # nn.LSTM's names, suffixed _l0, _l1, ...
-
 
 @dataclass
 class Memory:
@@ -54,8 +52,8 @@ class Memory:
 class DecoderOutput:
     logits: Tensor  # (B, T, V_out): one column per output piece (Decoder.output_pieces, or every target piece)
     state: State
-    weights: Tensor | None  # (B, T, S), None without attention
-    scores: Tensor | None  # (B, T, S) raw scores before softmax
+    attention: Tensor | None  # (B, T, S) softmax weights over the source, None without attention
+    scores: Tensor | None  # (B, T, S) the numbers fed to softmax
 
 
 class Decoder(nn.Module):
@@ -110,10 +108,10 @@ class Decoder(nn.Module):
         embedded = self.dropout(self.embedding(prev_tokens))
         hidden, state = self.lstm(embedded, state)
         if self.attention is None:
-            weights = scores = None
+            attention = scores = None
             combined_in = hidden
         else:
-            context, weights, scores = self.attention(hidden, memory.keys, memory.values, memory.mask)
+            context, attention, scores = self.attention(hidden, memory.keys, memory.values, memory.mask)
             combined_in = torch.cat([hidden, context], dim=-1)
         combined = self.dropout(torch.tanh(self.combine(combined_in)))
-        return DecoderOutput(self.output_layer(combined), state, weights, scores)
+        return DecoderOutput(self.output_layer(combined), state, attention, scores)

@@ -25,9 +25,8 @@ from torch import Tensor
 
 from . import kernels
 from .attention import CosineScore
-from .decoder import LSTM_WEIGHTS
 from .encoder import State
-from .quantize import Int8LSTM, int8_linear, int8_supported, pack_int8
+from .quantize import LSTM_WEIGHTS, Int8LSTM, int8_linear, int8_supported, pack_int8
 from .seq2seq import Seq2Seq
 
 
@@ -83,8 +82,8 @@ class Step:
 
     logits: Tensor  # (B, V_out): one column per output piece, piece ids in Inference.output_pieces (None: all)
     state: State  # (layers, B, H) each
-    weights: Tensor | None  # (B, S) attention weights, None without attention
-    scores: Tensor | None  # (B, S) raw scores before softmax
+    attention: Tensor | None  # (B, S) softmax weights over the source, None without attention
+    scores: Tensor | None  # (B, S) the numbers fed to softmax
     top_probs: Tensor  # (B, k) the k most probable next tokens (empty when not asked for)
     top_ids: Tensor  # (B, k) piece ids
 
@@ -200,10 +199,10 @@ class Inference:
     def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
         if self.compiled_step is not None:
-            logits, h, c, weights, scores, probs, ids = self.compiled_step(
+            logits, h, c, attention, scores, probs, ids = self.compiled_step(
                 prev, *self._kernel_arguments(state, memory), top_k
             )
-            return Step(logits, (h, c), weights, scores, probs, ids)
+            return Step(logits, (h, c), attention, scores, probs, ids)
         return self.eager_step(prev, state, memory, top_k)
 
     def greedy_steps(
@@ -211,7 +210,7 @@ class Inference:
     ) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
         """The whole greedy loop in the compiled kernel (only when ``compiled_greedy`` is set; top_k >= 1).
 
-        -> per step: batch rows still decoding, top_ids (column 0 emitted), top_probs, weights, scores.
+        -> per step: batch rows still decoding, top_ids (column 0 emitted), top_probs, attention, scores.
         """
         arguments = self._kernel_arguments(state, memory)
         return self.compiled_greedy(prev, *arguments, top_k, limits, self.config.eos_id)
@@ -228,11 +227,13 @@ class Inference:
         else:  # keys are unit vectors times the temperature already
             scores = torch.bmm(query / query.norm(dim=-1, keepdim=True).clamp_min(1e-12), memory.keys.transpose(1, 2))
         masked = scores if memory.blocked is None else scores.masked_fill(memory.blocked, float("-inf"))
-        weights = torch.softmax(masked, dim=-1)
-        context = torch.bmm(weights, memory.values)[:, 0]
+        attention = torch.softmax(masked, dim=-1)
+        context = torch.bmm(attention, memory.values)[:, 0]
         combined = torch.tanh(self.combine(torch.cat([hidden, context], dim=1)))
         logits = self.output(combined)
-        return Step(logits, state, weights[:, 0], scores[:, 0], *kernels.top_pieces(logits, top_k, self.output_pieces))
+        return Step(
+            logits, state, attention[:, 0], scores[:, 0], *kernels.top_pieces(logits, top_k, self.output_pieces)
+        )
 
     def _lstm(self, prev: Tensor, state: State) -> tuple[Tensor, State]:
         """prev (B,) token ids -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""

@@ -82,8 +82,8 @@ def decoder_step(
     prev (B,), h and c (layers, B, H), keys (B, S, K) with any temperature folded
     in, values (B, S, E), blocked (B, 1, S) or None, input_gates (V, 4H) layer 0's
     W_ih e + b per token (see Inference._prepare_decoder_lstm), output_pieces (V_out,) the
-    piece id of each logits column or None for all -> logits (B, V_out), h, c, weights (B, S),
-    raw scores (B, S), and the top_k probabilities and piece ids (B, k) (empty if top_k is 0).
+    piece id of each logits column or None for all -> logits (B, V_out), h, c, attention (B, S),
+    scores (B, S), and the top_k probabilities and piece ids (B, k) (empty if top_k is 0).
     """
     x, new_h, new_cs = decoder_lstm(prev, h, c, input_gates, lstm_layers)
     query = x.unsqueeze(1)
@@ -91,12 +91,12 @@ def decoder_step(
         query = query / torch.linalg.vector_norm(query, dim=-1, keepdim=True).clamp_min(1e-12)
     scores = torch.bmm(query, keys.transpose(1, 2))
     masked = scores if blocked is None else scores.masked_fill(blocked, float("-inf"))
-    weights = torch.softmax(masked, dim=-1)
-    context = torch.bmm(weights, values)[:, 0]
+    attention = torch.softmax(masked, dim=-1)
+    context = torch.bmm(attention, values)[:, 0]
     combined = torch.tanh(_int8(torch.cat([x, context], dim=1), combine))
     logits = _int8(combined, output)
     probs, ids = top_pieces(logits, top_k, output_pieces)
-    return logits, new_h, new_cs, weights[:, 0], scores[:, 0], probs, ids
+    return logits, new_h, new_cs, attention[:, 0], scores[:, 0], probs, ids
 
 
 def greedy_loop(
@@ -121,7 +121,7 @@ def greedy_loop(
 
     limits (B,) steps allowed per sentence (>= 1); a sentence leaves the batch after EOS or its limit.
     -> per step: the batch rows still decoding (b,), top_ids (b, k) (column 0 emitted), top_probs (b, k),
-    weights (b, S), scores (b, S).
+    attention (b, S), scores (b, S).
     """
     rows = torch.arange(prev.size(0))
     row_limits = limits
@@ -129,10 +129,10 @@ def greedy_loop(
     kept_rows: list[Tensor] = []
     top_ids: list[Tensor] = []
     top_probs: list[Tensor] = []
-    all_weights: list[Tensor] = []
+    all_attention: list[Tensor] = []
     all_scores: list[Tensor] = []
     for step in range(int(limits.max())):
-        _, h, c, weights, scores, probs, ids = decoder_step(
+        _, h, c, attention, scores, probs, ids = decoder_step(
             prev,
             h,
             c,
@@ -150,7 +150,7 @@ def greedy_loop(
         kept_rows.append(rows)
         top_ids.append(ids)
         top_probs.append(probs)
-        all_weights.append(weights)
+        all_attention.append(attention)
         all_scores.append(scores)
         prev = ids[:, 0]
         if prev.size(0) == 1:  # one sentence (the app's case): two scalar tests instead of five calls
@@ -167,7 +167,7 @@ def greedy_loop(
             h, c = h.index_select(1, keep), c.index_select(1, keep)
             if blocked is not None:
                 blocked = blocked[keep]
-    return kept_rows, top_ids, top_probs, all_weights, all_scores
+    return kept_rows, top_ids, top_probs, all_attention, all_scores
 
 
 def _bridge_one(final: Tensor, packed: Packed, directions: int, layers: int) -> Tensor:

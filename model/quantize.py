@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from .decoder import LSTM_WEIGHTS
+LSTM_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # nn.LSTM's names, suffixed _l0, _l1, ...
 
 
 def pack_int8(weight: Tensor, bias: Tensor | None):

@@ -1,7 +1,7 @@
 """Decoding: batched greedy search and beam search, both recording every step.
 
-Each step keeps what the page shows: the raw scores before softmax, the
-attention weights, and the top-k next-token probabilities.
+Each step keeps what the page shows: the scores fed to softmax, the
+attention (softmax weights over the source), and the top-k next-token probabilities.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Hypothesis:
 
     tokens: list[int]
     log_prob: float
-    weights: Tensor | None  # (T, S)
+    attention: Tensor | None  # (T, S)
     scores: Tensor | None  # (T, S)
     top_ids: Tensor  # (T, k)
     top_probs: Tensor  # (T, k)
@@ -33,7 +33,7 @@ class _StepRecord:
     rows: list[int]
     top_ids: Tensor  # (b, k); column 0 is the emitted token
     top_probs: Tensor  # (b, k)
-    weights: Tensor | None  # (b, S)
+    attention: Tensor | None  # (b, S)
     scores: Tensor | None  # (b, S)
 
 
@@ -56,12 +56,12 @@ def _hypotheses(records: list[_StepRecord], lengths: list[int]) -> list[Hypothes
         return [joined] if one else list(joined.index_select(0, index).split(counts))
 
     top_ids, top_probs = per_sentence("top_ids"), per_sentence("top_probs")
-    weights, scores = per_sentence("weights"), per_sentence("scores")
+    attention, scores = per_sentence("attention"), per_sentence("scores")
     return [
         Hypothesis(
             tokens=top_ids[b][:, 0].tolist(),
             log_prob=float(top_probs[b][:, 0].log().sum()),
-            weights=None if weights[b] is None else weights[b][:, : lengths[b]],
+            attention=None if attention[b] is None else attention[b][:, : lengths[b]],
             scores=None if scores[b] is None else scores[b][:, : lengths[b]],
             top_ids=top_ids[b],
             top_probs=top_probs[b],
@@ -102,7 +102,7 @@ def _greedy_records(inference: Inference, prev: Tensor, state, memory, limits: l
     records: list[_StepRecord] = []
     for step in range(max(limits)):
         out = inference.step(prev, state, memory, max(top_k, 1))
-        records.append(_StepRecord(active, out.top_ids, out.top_probs, out.weights, out.scores))
+        records.append(_StepRecord(active, out.top_ids, out.top_probs, out.attention, out.scores))
         emitted = out.top_ids[:, 0]
         going = [j for j, token in enumerate(emitted.tolist()) if token != eos and limits[active[j]] > step + 1]
         if not going:
@@ -127,14 +127,14 @@ class _Beams:
 
     tokens: Tensor  # (k, t)
     log_probs: Tensor  # (k,)
-    weights: Tensor | None  # (k, t, S)
+    attention: Tensor | None  # (k, t, S)
     scores: Tensor | None
     top_ids: Tensor  # (k, t, top_k)
     top_probs: Tensor
 
     def extend(self, origin: Tensor, token: Tensor, log_prob: Tensor, step) -> _Beams:
         """Continue beams ``origin`` with ``token``; ``step`` holds this step's (k, ...) records."""
-        weights, scores, top_ids, top_probs = step
+        attention, scores, top_ids, top_probs = step
 
         def grow(history: Tensor | None, new: Tensor | None) -> Tensor | None:
             return None if history is None else torch.cat([history[origin], new[origin].unsqueeze(1)], 1)
@@ -142,7 +142,7 @@ class _Beams:
         return _Beams(
             torch.cat([self.tokens[origin], token.unsqueeze(1)], 1),
             log_prob,
-            grow(self.weights, weights),
+            grow(self.attention, attention),
             grow(self.scores, scores),
             grow(self.top_ids, top_ids),
             grow(self.top_probs, top_probs),
@@ -152,7 +152,7 @@ class _Beams:
         return Hypothesis(
             tokens=self.tokens[i].tolist(),
             log_prob=float(self.log_probs[i]),
-            weights=None if self.weights is None else self.weights[i],
+            attention=None if self.attention is None else self.attention[i],
             scores=None if self.scores is None else self.scores[i],
             top_ids=self.top_ids[i],
             top_probs=self.top_probs[i],
@@ -189,7 +189,7 @@ def beam_search(
         tokens=empty,
         # only the first beam is alive at the start, so the k beams do not repeat each other
         log_probs=torch.tensor([0.0] + [float("-inf")] * (k - 1), device=src.device),
-        weights=history(),
+        attention=history(),
         scores=history(),
         top_ids=src.new_zeros((k, 0, top_k)),
         top_probs=src.new_zeros((k, 0, top_k), dtype=torch.float),
@@ -201,7 +201,7 @@ def beam_search(
         log_probs = torch.log_softmax(out.logits, dim=-1)  # (k, V_out): columns, not yet piece ids
         probs, columns = log_probs.exp().topk(top_k, dim=-1)
         ids = inference.pieces(columns)
-        step = (out.weights, out.scores, ids, probs)
+        step = (out.attention, out.scores, ids, probs)
         vocab = log_probs.size(-1)
         candidates = (beams.log_probs.unsqueeze(1) + log_probs).view(-1)
         best, flat = candidates.topk(2 * k)

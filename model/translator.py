@@ -163,7 +163,7 @@ class Translator:
             text=self.target.decode(hyp.tokens),
             source_tokens=self.source.pieces(source_ids),
             target_tokens=self.target.pieces(hyp.tokens),
-            attention=None if hyp.weights is None else hyp.weights.float().cpu().numpy(),
+            attention=None if hyp.attention is None else hyp.attention.float().cpu().numpy(),
             scores=None if hyp.scores is None else hyp.scores.float().cpu().numpy(),
             steps=steps,
             truncated=truncated,

@@ -11,15 +11,15 @@ from model.attention import SCORES, Attention
 @pytest.mark.parametrize("kind", sorted(SCORES))
 def test_attention_rows_sum_to_one_and_padding_gets_zero(kind):
     torch.manual_seed(0)
-    attention = Attention(kind, query_dim=24, key_dim=10)
+    layer = Attention(kind, query_dim=24, key_dim=10)
     values = torch.randn(3, 7, 10)
     mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] + [False] * 6])
     query = torch.randn(3, 5, 24)
-    context, weights, scores = attention(query, attention.project_keys(values), values, mask)
+    context, attention, scores = layer(query, layer.project_keys(values), values, mask)
     assert context.shape == (3, 5, 10)
-    assert weights.shape == scores.shape == (3, 5, 7)
-    torch.testing.assert_close(weights.sum(-1), torch.ones(3, 5))
-    assert torch.all(weights[1, :, 4:] == 0) and torch.all(weights[2, :, 1:] == 0)
+    assert attention.shape == scores.shape == (3, 5, 7)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(3, 5))
+    assert torch.all(attention[1, :, 4:] == 0) and torch.all(attention[2, :, 1:] == 0)
     torch.testing.assert_close(context[2], values[2, :1].expand(5, -1))  # one real token: all weight on it
 
 

@@ -26,9 +26,9 @@ def test_float32_decoding_step_matches_the_training_modules(kind, layers, bidire
     for a, b in zip(step.state, expected.state):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     if kind == "none":
-        assert step.weights is None and step.scores is None
+        assert step.attention is None and step.scores is None
     else:
-        torch.testing.assert_close(step.weights, expected.weights[:, 0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(step.attention, expected.attention[:, 0], rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(step.scores, expected.scores[:, 0], rtol=1e-5, atol=1e-5)
 
 
@@ -50,7 +50,7 @@ def test_int8_decoding_stays_close_to_float32(kind, layers, bidirectional):
     step, exact_step = approximate.step(prev, state, memory), exact.step(prev, exact_state, exact_memory)
     torch.testing.assert_close(step.logits, exact_step.logits, rtol=0.05, atol=0.05)
     if kind != "none":
-        torch.testing.assert_close(step.weights, exact_step.weights, rtol=0.05, atol=0.02)
+        torch.testing.assert_close(step.attention, exact_step.attention, rtol=0.05, atol=0.02)
 
 
 @torch.inference_mode()

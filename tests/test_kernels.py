@@ -20,7 +20,7 @@ def test_compiled_step_equals_the_eager_int8_step(layers):
     memory, state = inference.encode(*padded_batch([6, 4, 2]))
     prev = torch.tensor([5, 7, 9])
     compiled, eager = inference.step(prev, state, memory), inference.eager_step(prev, state, memory)
-    for name in ("logits", "weights", "scores"):
+    for name in ("logits", "attention", "scores"):
         torch.testing.assert_close(getattr(compiled, name), getattr(eager, name))
     for a, b in zip(compiled.state, eager.state):
         torch.testing.assert_close(a, b)
@@ -61,5 +61,5 @@ def test_compiled_greedy_loop_equals_the_python_loop(layers):
         assert [len(h.tokens) for h in compiled] == [min(9, int(limit)) for limit in batch[2]]  # no EOS: limits
         for a, b in zip(compiled, stepped):
             assert a.tokens == b.tokens
-            for name in ("weights", "scores", "top_ids", "top_probs"):
+            for name in ("attention", "scores", "top_ids", "top_probs"):
                 torch.testing.assert_close(getattr(a, name), getattr(b, name))

@@ -22,7 +22,7 @@ def test_beam_one_equals_greedy(kind):
         beam = beam_search(Inference(model), src, lengths, beam_size=1, max_len=12)
         assert beam.tokens == greedy.tokens
         if kind != "none":
-            torch.testing.assert_close(beam.weights, greedy.weights)
+            torch.testing.assert_close(beam.attention, greedy.attention)
 
 
 def test_beam_search_returns_attention_of_the_chosen_hypothesis():
@@ -31,13 +31,13 @@ def test_beam_search_returns_attention_of_the_chosen_hypothesis():
     src, lengths = padded_batch([6])
     hypothesis = beam_search(Inference(model), src, lengths, beam_size=4, max_len=9)
     steps = len(hypothesis.tokens)
-    assert hypothesis.weights.shape == (steps, 6) and hypothesis.scores.shape == (steps, 6)
+    assert hypothesis.attention.shape == (steps, 6) and hypothesis.scores.shape == (steps, 6)
     assert hypothesis.top_probs.shape == (steps, 5)
-    torch.testing.assert_close(hypothesis.weights.sum(-1), torch.ones(steps))
-    # the recorded history is this hypothesis's own: replaying its tokens gives the same weights
+    torch.testing.assert_close(hypothesis.attention.sum(-1), torch.ones(steps))
+    # the recorded history is this hypothesis's own: replaying its tokens gives the same attention
     prev = torch.tensor([[2, *hypothesis.tokens[:-1]]])
     replay = model(src, lengths, prev)
-    torch.testing.assert_close(replay.weights[0], hypothesis.weights, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(replay.attention[0], hypothesis.attention, rtol=1e-4, atol=1e-5)
 
 
 def test_batched_greedy_matches_one_by_one():
@@ -50,4 +50,4 @@ def test_batched_greedy_matches_one_by_one():
             0
         ]
         assert alone.tokens == together[row].tokens
-        torch.testing.assert_close(alone.weights, together[row].weights, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(alone.attention, together[row].attention, rtol=1e-4, atol=1e-5)

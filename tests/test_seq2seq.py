@@ -20,10 +20,10 @@ def test_forward_shapes(kind):
     out = model(src, lengths, prev)
     assert out.logits.shape == (3, 6, 40)
     if kind == "none":
-        assert out.weights is None and out.scores is None
+        assert out.attention is None and out.scores is None
     else:
-        assert out.weights.shape == out.scores.shape == (3, 6, 7)
-        assert torch.all(out.weights[1, :, 3:] == 0)
+        assert out.attention.shape == out.scores.shape == (3, 6, 7)
+        assert torch.all(out.attention[1, :, 3:] == 0)
 
 
 def test_tiny_model_overfits_one_batch():
