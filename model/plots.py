@@ -4,6 +4,8 @@ Styling works on light and dark pages alike: transparent backgrounds, a mid-grey
 into the page for small values (alpha ramps) and stand out for large ones on either background.
 Every label is escaped because plotly renders a subset of HTML in tick and hover text.
 Every figure has an explicit height: Gradio 6 draws a plotly figure without one at zero height.
+Every figure leaves one-finger swipes to the page (no drag zoom, fixed axes) and shows no plotly toolbar, so on a
+phone a thumb that lands on a chart still scrolls, and no toolbar hides a label.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 FONT_COLOUR = "#7c8595"  # mid grey: about 4:1 contrast on white and 5:1 on Gradio's dark background
 GRID_COLOUR = "rgba(139,147,161,0.25)"
@@ -27,7 +30,23 @@ HEATMAP_COLOURSCALE = [
     [1.0, f"rgba({ACCENT},1)"],
 ]
 ROW_HEIGHT = 24  # px per heatmap row: keeps tick labels legible
+COMPACT_ROW_HEIGHT = 15  # px per row of a long output: still fits a 10 px tick label
+HEATMAP_TARGET_HEIGHT = 560  # px: a long sentence's heatmap leaves room for a thumb on an 844 px phone screen
 BAR_HEIGHT = 280
+FLAG_COLOUR = "239,68,68"  # red: a content word that received little attention
+SELECTED_STEP = "selected step"  # name of the heatmap shape that outlines the selected output step
+# plotly.js config carried inside the figure's JSON (gr.Plot has no config argument; its front end uses the
+# figure's "config" key when there is one). No toolbar: on touch screens plotly shows it all the time, over labels.
+PLOT_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False, "responsive": True}
+SELECTED_LINE = dict(color=f"rgb({SECOND})", width=3)  # blue on the orange cells, light or dark page
+
+
+class PageFigure(go.Figure):
+    """A go.Figure whose JSON also carries PLOT_CONFIG, for gr.Plot (which serializes figures with to_json)."""
+
+    def to_json(self, *args, **kwargs) -> str:
+        kwargs.setdefault("validate", False)  # validation would reject the "config" key; to_dict() is valid already
+        return pio.to_json({**self.to_dict(), "config": PLOT_CONFIG}, *args, **kwargs)
 
 
 def escape_label(text: str) -> str:
@@ -36,8 +55,10 @@ def escape_label(text: str) -> str:
 
 
 def _layout(height: int, top: int = 10, **extra) -> dict:
+    """Shared layout; dragmode False leaves a one-finger swipe to the page instead of zooming the chart."""
     return dict(
         height=height,
+        dragmode=False,
         autosize=True,
         margin=dict(l=10, r=10, t=top, b=10, autoexpand=True),
         paper_bgcolor="rgba(0,0,0,0)",
@@ -58,6 +79,7 @@ def _label_axis(labels: Sequence[str], title: str, **extra) -> dict:
         showgrid=False,
         zeroline=False,
         automargin=True,
+        fixedrange=True,
         **extra,
     )
 
@@ -68,20 +90,57 @@ def _tick_font(count: int) -> dict:
 
 def message_figure(message: str, height: int = 220) -> go.Figure:
     """An empty chart that says why it is empty (instead of an error or a blank box)."""
-    figure = go.Figure()
+    figure = PageFigure()
     figure.add_annotation(text=escape_label(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    figure.update_layout(**_layout(height), xaxis=dict(visible=False), yaxis=dict(visible=False))
+    figure.update_layout(
+        **_layout(height), xaxis=dict(visible=False, fixedrange=True), yaxis=dict(visible=False, fixedrange=True)
+    )
     return figure
 
 
 def heatmap_height(rows: int) -> int:
-    return 190 + ROW_HEIGHT * rows  # room for the rotated source labels on top and the colour bar below
+    """Rows of ROW_HEIGHT px, narrowed (down to COMPACT_ROW_HEIGHT) so that a long output stays near
+    HEATMAP_TARGET_HEIGHT; 190 px: room for the rotated source labels on top and the colour bar below."""
+    row = min(ROW_HEIGHT, max(COMPACT_ROW_HEIGHT, (HEATMAP_TARGET_HEIGHT - 190) / max(rows, 1)))
+    return round(190 + row * rows)
+
+
+def step_highlight(row: int | None, columns: int) -> dict:
+    """The outline of heatmap row ``row`` (the selected output step), as a layout shape named SELECTED_STEP.
+
+    The heatmap holds it as its only shape, so a client script can move it with
+    ``Plotly.relayout(plot, {"shapes[0].y0": row - 0.5, "shapes[0].y1": row + 0.5, "shapes[0].visible": true})``.
+    ``row`` None: the shape is there but hidden.
+    """
+    shown = row if row is not None else 0
+    return dict(
+        type="rect",
+        name=SELECTED_STEP,
+        xref="x",
+        yref="y",
+        x0=-0.5,
+        x1=columns - 0.5,
+        y0=shown - 0.5,
+        y1=shown + 0.5,
+        line=SELECTED_LINE,
+        fillcolor="rgba(0,0,0,0)",
+        layer="above",
+        visible=row is not None,
+    )
 
 
 def attention_heatmap(
-    weights: np.ndarray, scores: np.ndarray | None, source: Sequence[str], target: Sequence[str]
+    weights: np.ndarray,
+    scores: np.ndarray | None,
+    source: Sequence[str],
+    target: Sequence[str],
+    selected: int | None = 0,
 ) -> go.Figure:
-    """Target tokens as rows, source tokens as columns (x axis on top); hover shows both tokens, weight and score."""
+    """Target tokens as rows, source tokens as columns (x axis on top); hover shows both tokens, weight and score.
+
+    weights, scores: (rows, columns) = (len(target), len(source)). ``selected``: the row outlined as the selected
+    output step (step_highlight; None: no outline shown). Clicking a cell reports its row as ``points[0].y``.
+    """
     rows, columns = weights.shape
     raw = np.full((rows, columns), np.nan) if scores is None else scores
     custom = np.empty((rows, columns, 3), dtype=object)
@@ -116,9 +175,10 @@ def attention_heatmap(
             "weight: %{z:.1%}<br>raw score: %{customdata[2]}<extra></extra>"
         ),
     )
-    figure = go.Figure(trace)
+    figure = PageFigure(trace)
     figure.update_layout(
         **_layout(heatmap_height(rows)),
+        shapes=[step_highlight(selected, columns)],
         xaxis=_label_axis(
             source, "English (source)", side="top", tickangle=-60 if columns > 8 else 0, tickfont=_tick_font(columns)
         ),
@@ -144,7 +204,7 @@ def bar_chart(
         customdata=[escape_label(label) for label in labels],
         hovertemplate=f"%{{customdata}}<br>{escape_label(value_title)}: %{{y:{value_format}}}<extra></extra>",
     )
-    figure = go.Figure(trace)
+    figure = PageFigure(trace)
     figure.update_layout(
         **_layout(BAR_HEIGHT, top=34, bargap=0.25),  # top: room for Gradio's label over the plot's corner
         xaxis=_label_axis(labels, "", tickangle=-60 if len(labels) > 6 else 0, tickfont=_tick_font(len(labels))),
@@ -161,6 +221,7 @@ def _value_axis(values: list[float], title: str, value_format: str) -> dict:
         tickformat=".1%" if small_percents else value_format,
         gridcolor=GRID_COLOUR,
         zerolinecolor=GRID_COLOUR,
+        fixedrange=True,
     )
     if values and min(values) >= 0:
         axis["range"] = [0, 1.1 * max(values) or 1.0]
@@ -178,10 +239,75 @@ def weight_bars(source: Sequence[str], weights: np.ndarray) -> go.Figure:
 
 
 def candidate_bars(candidates: Sequence[tuple[str, float]], written: str | None = None) -> go.Figure:
-    """The decoder's top next-token probabilities at one step; the token actually written is solid."""
+    """The decoder's top next-piece probabilities at one step, best on top; the piece actually written is solid.
+
+    Horizontal bars: the pieces sit on the vertical axis, one per line, so long pieces never overlap in a narrow
+    column (they did as rotated-free x labels at 1280 px).
+    """
     labels = [piece for piece, _ in candidates]
     highlight = labels.index(written) if written in labels else None
-    return bar_chart(labels, [p for _, p in candidates], "probability", ".0%", highlight=highlight, colour="16,185,129")
+    return horizontal_bars(
+        labels,
+        [p for _, p in candidates],
+        "probability",
+        ".0%",
+        colours=[_bar_colour("16,185,129", i == highlight) for i in range(len(labels))],
+    )
+
+
+def _bar_colour(colour: str, solid: bool) -> str:
+    return f"rgba({colour},{1.0 if solid else 0.45})"
+
+
+def horizontal_bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    value_title: str,
+    value_format: str,
+    colours: Sequence[str],
+    texts: Sequence[str] | None = None,
+) -> go.Figure:
+    """One bar per label, first label on top; ``texts`` are written beside the bars (escaped)."""
+    count = len(labels)
+    trace = go.Bar(
+        x=list(values),
+        y=list(range(count)),
+        orientation="h",
+        marker=dict(color=list(colours), line=dict(width=0)),
+        customdata=[escape_label(label) for label in labels],
+        text=[escape_label(text) for text in texts] if texts is not None else None,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate=f"%{{customdata}}<br>{escape_label(value_title)}: %{{x:{value_format}}}<extra></extra>",
+    )
+    figure = PageFigure(trace)
+    axis = _value_axis(list(values), value_title, value_format)
+    if texts is not None and "range" in axis:  # room for the texts to the right of the longest bar
+        axis["range"] = [0, axis["range"][1] * 1.6]
+    figure.update_layout(
+        **_layout(max(BAR_HEIGHT - 60, 70 + 26 * count), top=34, bargap=0.3),  # top: room for Gradio's label
+        yaxis=_label_axis(labels, "", autorange="reversed", tickfont=_tick_font(count)),
+        xaxis=axis,
+    )
+    return figure
+
+
+def coverage_chart(
+    words: Sequence[str], coverage: Sequence[float], flagged: Sequence[bool], threshold: float | None = None
+) -> go.Figure:
+    """Total attention each English word received over the whole translation, one bar per word (sentence order).
+
+    coverage[i] in [0, output steps]; flagged words (content words under ``threshold``, possibly untranslated)
+    are red and say so beside their bar; ``threshold`` (None: not drawn) is a dotted line.
+    """
+    if not words:
+        return message_figure("No coverage to show: this model has no attention.")
+    colours = [f"rgba({FLAG_COLOUR},0.9)" if flag else f"rgba({ACCENT},0.6)" for flag in flagged]
+    texts = ["possibly untranslated" if flag else "" for flag in flagged]
+    figure = horizontal_bars(words, coverage, "attention received (sum over steps)", ".2f", colours, texts)
+    if threshold is not None:
+        figure.add_vline(x=threshold, line=dict(color=FONT_COLOUR, dash="dot", width=1))
+    return figure
 
 
 def length_chart(
@@ -191,7 +317,7 @@ def length_chart(
     highlight: str | None = None,
 ) -> go.Figure:
     """BLEU by source-length bucket, one line per model; ``highlight`` marks one bucket (the visitor's sentence)."""
-    figure = go.Figure()
+    figure = PageFigure()
     for index, (name, labels, values) in enumerate(zip(names, buckets, bleu)):
         figure.add_trace(
             go.Scatter(
@@ -210,7 +336,15 @@ def length_chart(
         )
     figure.update_layout(
         **_layout(380, top=40, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0)),
-        xaxis=dict(title=dict(text="source sentence length (words)"), type="category", gridcolor=GRID_COLOUR),
-        yaxis=dict(title=dict(text="BLEU"), gridcolor=GRID_COLOUR, zerolinecolor=GRID_COLOUR, rangemode="tozero"),
+        xaxis=dict(
+            title=dict(text="source sentence length (words)"), type="category", gridcolor=GRID_COLOUR, fixedrange=True
+        ),
+        yaxis=dict(
+            title=dict(text="BLEU"),
+            gridcolor=GRID_COLOUR,
+            zerolinecolor=GRID_COLOUR,
+            rangemode="tozero",
+            fixedrange=True,
+        ),
     )
     return figure

@@ -1,6 +1,8 @@
-"""model.plots: figures match their data, escape every label, and always have a height."""
+"""model.plots: figures match their data, escape every label, always have a height, and leave swipes to the page."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -27,6 +29,7 @@ def all_strings(figure: go.Figure) -> list[str]:
             [str(v) for v in np.asarray(trace.customdata, dtype=object).ravel()] if trace.customdata is not None else []
         )
         texts += [trace.name] if trace.name else []
+        texts += [str(v) for v in trace.text] if getattr(trace, "text", None) is not None else []
         texts += [str(v) for v in trace.x] if isinstance(trace, go.Scatter) else []
     return texts
 
@@ -57,6 +60,7 @@ def test_every_label_is_escaped():
         plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET),
         plots.bar_chart(SOURCE, [0.1] * 5, "<i>weight</i>", ".0%"),
         plots.candidate_bars([("<img src=x>", 0.5), ("▁a", 0.2)], "<img src=x>"),
+        plots.coverage_chart(["<img src=x>", "&"], [0.1, 0.9], [True, False], 0.2),
         plots.message_figure("<b>x</b> & more"),
         plots.length_chart(["<b>m</b>"], [["1-5", "<6>"]], [[1.0, 2.0]], highlight="<6>"),
     ]
@@ -70,7 +74,7 @@ def test_heatmap_height_grows_with_rows_and_is_explicit():
     short = plots.attention_heatmap(weights(2, 3), None, SOURCE[:3], TARGET[:2])
     long = plots.attention_heatmap(weights(30, 3), None, SOURCE[:3], ["▁x"] * 30)
     assert 0 < short.layout.height < long.layout.height
-    assert long.layout.height >= 30 * plots.ROW_HEIGHT
+    assert long.layout.height >= 30 * plots.COMPACT_ROW_HEIGHT
 
 
 def test_dark_mode_friendly_layout():
@@ -91,10 +95,71 @@ def test_bars_follow_their_data_and_highlight_one_bar():
 
 def test_candidate_bars_mark_the_written_token():
     figure = plots.candidate_bars([("▁Vamos", 0.7), ("▁Va", 0.2), ("▁Ir", 0.1)], "▁Va")
-    assert list(figure.data[0].y) == [0.7, 0.2, 0.1]
+    assert list(figure.data[0].x) == [0.7, 0.2, 0.1]
     assert figure.data[0].marker.color[1].endswith(",1.0)")
     outside = plots.candidate_bars([("▁Vamos", 0.7)], "▁otro")  # beam search wrote a token outside the list
     assert outside.data[0].marker.color[0].endswith(",0.45)")
+
+
+def test_candidate_labels_sit_one_per_line_best_on_top():
+    """Horizontal bars: long Spanish pieces get a line each instead of overlapping under a narrow chart."""
+    figure = plots.candidate_bars([("▁encantaría", 0.5), ("▁gustaría", 0.3), ("▁quisiera", 0.2)], "▁gustaría")
+    assert figure.data[0].orientation == "h"
+    assert list(figure.layout.yaxis.ticktext) == ["▁encantaría", "▁gustaría", "▁quisiera"]
+    assert figure.layout.yaxis.autorange == "reversed"
+
+
+def test_coverage_chart_marks_flagged_words_and_the_threshold():
+    words, coverage = ["I", "love", "<b>cats</b>", "</s>"], [0.4, 0.1, 1.3, 2.2]
+    figure = plots.coverage_chart(words, coverage, [False, True, False, False], 0.3)
+    bars = figure.data[0]
+    assert list(bars.x) == [0.4, 0.1, 1.3, 2.2] and bars.orientation == "h"
+    assert list(figure.layout.yaxis.ticktext)[2] == "&lt;b&gt;cats&lt;/b&gt;"
+    assert bars.marker.color[1].startswith(f"rgba({plots.FLAG_COLOUR}")
+    assert list(bars.text)[1] == "possibly untranslated"
+    assert [t for i, t in enumerate(bars.text) if i != 1] == ["", "", ""]
+    assert len(figure.layout.shapes) == 1 and figure.layout.shapes[0].x0 == 0.3
+    assert len(plots.coverage_chart(["a"], [1.0], [False]).layout.shapes) == 0
+    assert not plots.coverage_chart([], [], []).data  # no attention: a message instead of an empty chart
+
+
+def test_heatmap_outlines_the_selected_step_for_a_client_script():
+    figure = plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET, selected=2)
+    (shape,) = figure.layout.shapes  # the only shape: a client script addresses it as shapes[0]
+    assert shape.name == plots.SELECTED_STEP and shape.visible is True
+    assert (shape.y0, shape.y1, shape.x0, shape.x1) == (1.5, 2.5, -0.5, 4.5)
+    hidden = plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET, selected=None).layout.shapes[0]
+    assert hidden.visible is False
+    assert plots.step_highlight(3, 5)["y0"] == 2.5
+
+
+def test_long_output_heatmap_leaves_room_on_a_phone_screen():
+    """A 25-piece output (the long example) stays well under an 844 px phone screen; rows stay legible."""
+    assert plots.heatmap_height(25) <= plots.HEATMAP_TARGET_HEIGHT + 10
+    assert (plots.heatmap_height(25) - 190) / 25 >= plots.COMPACT_ROW_HEIGHT
+    assert plots.heatmap_height(3) == 190 + 3 * plots.ROW_HEIGHT
+
+
+def every_figure() -> list[go.Figure]:
+    return [
+        plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET),
+        plots.score_bars(SOURCE, weights(1, 5)[0]),
+        plots.candidate_bars([("▁a", 0.5)], "▁a"),
+        plots.coverage_chart(["a", "b"], [0.5, 1.5], [True, False], 0.3),
+        plots.message_figure("x"),
+        plots.length_chart(["m"], [["1-5", "6+"]], [[1.0, 2.0]], highlight="6+"),
+    ]
+
+
+def test_swipes_belong_to_the_page_and_no_toolbar_shows():
+    """One-finger drags must scroll a phone's page, not zoom a chart; gr.Plot passes the JSON "config" to plotly."""
+    for figure in every_figure():
+        assert figure.layout.dragmode is False
+        axes = [figure.layout[name] for name in figure.layout if name.startswith(("xaxis", "yaxis"))]
+        assert axes and all(axis.fixedrange for axis in axes)
+        sent = json.loads(figure.to_json())  # what gr.Plot's postprocess sends to the browser
+        assert sent["config"] == plots.PLOT_CONFIG and sent["config"]["displayModeBar"] is False
+        assert sent["layout"]["dragmode"] is False and sent["data"] == json.loads(go.Figure(figure).to_json())["data"]
 
 
 def test_length_chart_has_one_line_per_model_and_marks_a_bucket():
