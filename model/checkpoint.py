@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .config import ModelConfig
-from .data import sha256_of
+from .files import sha256_of
 from .seq2seq import Seq2Seq
 from .tokenizer import Tokenizer
 

@@ -94,11 +94,3 @@ def split_by_english(
         else:
             train.append((en, es))
     return Split(train, dev, test, excluded)
-
-
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

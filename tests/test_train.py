@@ -1,4 +1,4 @@
-"""model/train.py: smoke training, resuming, continuing, distillation."""
+"""model/train.py and model/distill.py: smoke training, resuming, continuing, distillation."""
 
 from __future__ import annotations
 
@@ -109,7 +109,8 @@ def test_beam_distillation_uses_the_teachers_beam_translations_in_worker_process
     from conftest import tiny_train_settings
 
     from model.config import TrainConfig
-    from model.train import distilled_pairs, prepare_data, teacher_translations
+    from model.distill import distilled_pairs, teacher_translations
+    from model.train import prepare_data
 
     settings = tiny_train_settings(tiny_corpus, tmp_path, threads=2, distill_from=str(tiny_model), distill_beam=3)
     config = TrainConfig(**settings)
