@@ -36,7 +36,7 @@ def concatenated_pairs(
         augmented.skipped["empty side"] += len(pairs) - len(usable)
     wanted = round(share * len(pairs)) if len(usable) >= parts[0] else 0
     for _ in range(wanted):
-        group = rng.sample(usable, rng.randint(*parts))
+        group = rng.sample(usable, rng.randint(parts[0], min(parts[1], len(usable))))
         en, es = (" ".join(side) for side in zip(*group))
         if len(en) > max_chars or len(es) > max_chars:
             augmented.skipped["over-long join"] += 1

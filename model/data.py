@@ -14,6 +14,25 @@ _WHITESPACE = re.compile(r"\s+")
 Pair = tuple[str, str]
 
 
+# UTF-8 text once decoded as Windows-1252 ("canciÃ³n" for "canción"): a lead byte read as Ã, Â or â followed
+# by a continuation byte read as a Latin-1/Windows-1252 symbol.
+_MOJIBAKE = re.compile(
+    "[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
+
+
+def repair_mojibake(text: str) -> str | None:
+    """The text with UTF-8-read-as-Windows-1252 undone, or None when it shows no such damage or cannot be undone."""
+    if not _MOJIBAKE.search(text):
+        return None
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return None
+
+
 def normalize(text: str) -> str:
     """NFC and single spaces: the form every sentence is compared and trained in."""
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
@@ -29,7 +48,8 @@ class Corpus:
 def read_pairs(path: str | Path, max_chars: int = 300) -> Corpus:
     """Read ``EN<TAB>ES[<TAB>attribution]`` lines; bad lines are counted, never fatal.
 
-    The third column of the newer manythings.org files is ignored.
+    The third column of the newer manythings.org files is ignored. Lines with bytes that are not UTF-8 are
+    skipped; text double-encoded by a Windows-1252 round trip is repaired and kept (both counted in ``skipped``).
     """
     corpus = Corpus(pairs=[])
     seen: set[Pair] = set()
@@ -39,7 +59,13 @@ def read_pairs(path: str | Path, max_chars: int = 300) -> Corpus:
             if len(columns) < 2:
                 corpus.skipped["no tab"] += 1
                 continue
-            en, es = normalize(columns[0]), normalize(columns[1])
+            if "\ufffd" in columns[0] or "\ufffd" in columns[1]:  # bytes that are not UTF-8 (errors="replace")
+                corpus.skipped["undecodable bytes"] += 1
+                continue
+            repaired = [repair_mojibake(column) for column in columns[:2]]
+            if any(repaired):
+                corpus.skipped["mojibake repaired (kept)"] += 1
+            en, es = (normalize(fixed or column) for fixed, column in zip(repaired, columns))
             if not en or not es:
                 corpus.skipped["empty side"] += 1
                 continue

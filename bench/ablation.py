@@ -1,0 +1,185 @@
+"""Quality ablation of issue 16: the same fine-tuning with and without each technique, the same step budget per row.
+
+    python bench/ablation.py --steps 600            # all rows, two lanes of one thread each, ~1 h on 2 free cores
+    python bench/ablation.py --rows control,concat10 --steps 600
+
+Every row continues the shipped default (``--init-from assets/en-es``) on the distillation targets of
+``--teacher`` (its cache is translated once into ``runs/ablation/cache-beam<N>`` and copied into each row), for
+the same number of optimizer steps: minutes are no fair budget on a machine others share. Rows run from a copy of
+``model/`` taken at start (``runs/ablation/code``), so edits made while they run cannot change them. Each row's
+model folder is ``runs/ablation/<row>/model``, its log ``runs/ablation/<row>/train.log``; the table (dev BLEU
+int8 greedy, the 11+ and 16+ word buckets of dev, the share of short translations, the time) goes to
+``runs/ablation/summary.json``. Every choice is made on dev; the test split and Tatoeba are only reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "runs" / "ablation"
+CODE = RUNS / "code"
+CORPUS = ROOT.parent / "shared" / "data" / "spa-eng" / "spa.txt"
+BENCHMARK = ROOT.parent / "shared" / "data" / "tatoeba-test" / "eng-spa.tsv"
+SHORT_RATIO = 0.7  # a translation under 0.7x the reference's words counts as short (a sign of omission)
+
+# row -> the flags of its technique(s); "both" takes the concat share that won on dev
+ROWS: dict[str, list[str]] = {
+    "control": [],
+    "concat10": ["--concat-share", "0.1"],
+    "concat30": ["--concat-share", "0.3"],
+    "sampling": ["--subword-alpha", "0.5"],
+    "coverage": ["--coverage-weight", "0.2"],
+    "both": ["--subword-alpha", "0.5"],  # + the best concat share
+}
+LANES = (("control", "sampling", "both"), ("concat10", "concat30", "coverage"))
+
+
+def snapshot_code() -> None:
+    """A frozen copy of model/ the rows import (the working tree keeps changing under a team)."""
+    if (CODE / "model").is_dir():
+        return
+    CODE.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "model", CODE / "model", ignore=shutil.ignore_patterns("__pycache__"))
+    (CODE / "assets").symlink_to(ROOT / "assets")
+
+
+def command(row: str, flags: list[str], args) -> list[str]:
+    folder = RUNS / row
+    return [
+        *("nice", "-n", "19", sys.executable, "-m", "model.train"),
+        *("--corpus", str(CORPUS), "--benchmark", str(BENCHMARK)),
+        *("--init-from", "assets/en-es", "--distill-from", args.teacher, "--distill-beam", str(args.beam)),
+        *("--lr", str(args.lr), "--min-lr", "2e-5", "--warmup-steps", "100"),
+        *("--max-steps", str(args.steps), "--max-epochs", "50", "--patience", "50", "--final-beam", "0"),
+        *("--threads", str(args.threads), "--out", str(folder / "model"), "--work-dir", str(folder / "work")),
+        *flags,
+    ]
+
+
+def run_row(row: str, flags: list[str], args) -> dict:
+    folder = RUNS / row
+    (folder / "work").mkdir(parents=True, exist_ok=True)
+    cache = RUNS / f"cache-beam{args.beam}" / "distilled.json"
+    shutil.copyfile(cache, folder / "work" / "distilled.json")
+    argv = command(row, flags, args)
+    start = time.time()
+    with open(folder / "train.log", "w") as log:
+        log.write(" ".join(argv) + "\n")
+        log.flush()
+        done = subprocess.run(argv, cwd=CODE, stdout=log, stderr=subprocess.STDOUT, env=frozen_env())
+    result = {"row": row, "flags": flags, "returncode": done.returncode, "wall_minutes": (time.time() - start) / 60}
+    if done.returncode == 0:
+        result |= row_metrics(folder / "model")
+    write_row(row, result)
+    return result
+
+
+def row_metrics(model_dir: Path) -> dict:
+    """The dev report of the row's exported model (computed with the frozen code) and its training record."""
+    argv = ["nice", "-n", "19", sys.executable, str(Path(__file__).resolve()), "--report", str(model_dir)]
+    out = subprocess.run(argv, cwd=CODE, env=frozen_env(), capture_output=True, text=True, check=True)
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {
+        "best_epoch": metrics["best_epoch"],
+        "epochs": metrics["epochs"],
+        "training_minutes": metrics["training_minutes"],
+        "best_dev_bleu_float32": metrics["best_dev_bleu"],
+        "start_dev_bleu_float32": (metrics.get("started_from") or {}).get("dev_bleu"),
+        "steps": metrics["config"]["max_steps"],
+    }
+
+
+def frozen_env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(CODE)}
+
+
+def dev_report(model_dir: str) -> dict:
+    """Dev BLEU/chrF of ``model_dir`` as it ships (int8 greedy), overall, for 11+ and 16+ English words, and the
+    share of translations shorter than SHORT_RATIO x the reference."""
+    from model import Translator
+    from model.config import TrainConfig
+    from model.evaluate import score
+    from model.train import prepare_data
+
+    config = TrainConfig(corpus=str(CORPUS), benchmark=str(BENCHMARK), quiet=True)
+    dev = prepare_data(config)[2].dev
+    translator = Translator.load(model_dir, device="cpu")
+    hypotheses = [t.text for t in translator.translate_batch([en for en, _ in dev])]
+    report = {}
+    for name, least in (("", 0), ("_11plus", 11), ("_16plus", 16)):
+        chosen = [i for i, (en, _) in enumerate(dev) if len(en.split()) >= least]
+        result = score([hypotheses[i] for i in chosen], [dev[i][1] for i in chosen])
+        short = sum(len(hypotheses[i].split()) < SHORT_RATIO * len(dev[i][1].split()) for i in chosen)
+        report |= {
+            f"dev_bleu{name}": result["bleu"],
+            f"dev_chrf{name}": result["chrf"],
+            f"dev_sentences{name}": len(chosen),
+            f"dev_short_share{name}": round(short / max(1, len(chosen)), 4),
+        }
+    return report
+
+
+_lock = threading.Lock()
+
+
+def write_row(row: str, result: dict) -> None:
+    with _lock:
+        path = RUNS / "summary.json"
+        summary = json.loads(path.read_text()) if path.is_file() else {}
+        summary[row] = result
+        path.write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(result), flush=True)
+
+
+def best_concat(results: dict, chosen: list[str]) -> list[str]:
+    """The concat row with the higher int8 dev BLEU: of this invocation (waiting for it) or from summary.json."""
+    rows = ("concat10", "concat30")
+    while any(row in chosen and row not in results for row in rows):
+        time.sleep(30)
+    path = RUNS / "summary.json"
+    known = (json.loads(path.read_text()) if path.is_file() else {}) | results
+    best = max(rows, key=lambda row: known.get(row, {}).get("dev_bleu", -1))
+    return ROWS[best][:2]
+
+
+def lane(rows: tuple[str, ...], chosen: list[str], results: dict, args) -> None:
+    for row in rows:
+        if row not in chosen:
+            continue
+        flags = ROWS[row] + (best_concat(results, chosen) if row == "both" else [])
+        results[row] = run_row(row, flags, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run (default: all)")
+    parser.add_argument("--steps", type=int, default=600, help="optimizer steps per row (the same for every row)")
+    parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate of every row")
+    parser.add_argument("--teacher", default="assets/en-es-large", help="model folder whose translations are targets")
+    parser.add_argument("--beam", type=int, default=1, help="beam size of the teacher's translations")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per row (two lanes run at once)")
+    parser.add_argument("--report", metavar="MODEL_DIR", help="only print the dev report of one model folder")
+    args = parser.parse_args()
+    if args.report:
+        print(json.dumps(dev_report(args.report)))
+        return
+    snapshot_code()
+    chosen, results = args.rows.split(","), {}
+    threads = [threading.Thread(target=lane, args=(rows, chosen, results, args)) for rows in LANES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+if __name__ == "__main__":
+    main()
