@@ -42,7 +42,7 @@ def timings(inference: Inference, src: torch.Tensor, lengths: torch.Tensor, repe
     memory, state = inference.encode(src, lengths)
     prev = torch.full((1,), inference.config.bos_id, dtype=torch.long)
     limits = torch.tensor([STEPS])
-    arguments = inference._kernel_arguments(state, memory)
+    arguments = (*state, memory.keys, memory.values, memory.blocked, inference.packed_weights)
 
     def steps():
         return inference.compiled_greedy(prev, *arguments, 5, limits, -1)  # eos -1: never stops

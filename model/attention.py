@@ -6,6 +6,10 @@ Every score function splits its work in two:
   the score that does not depend on the decoder state);
 * ``score`` runs at every output step and compares the query with those keys.
 
+The functions ``unit``, ``additive_scores`` and ``attend`` hold the maths that
+the decoding step (model/kernels.py) shares with these training modules, so
+it is written once; they are TorchScript-compatible because that step is compiled.
+
 Shapes: B = batch, S = source length, T = target steps, E = encoder output
 size, H = decoder hidden size.
 """
@@ -17,6 +21,26 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+def unit(x: Tensor) -> Tensor:
+    """x / |x| along the last dimension (F.normalize's numbers, with fewer calls: it runs at every decoding step)."""
+    return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def additive_scores(query: Tensor, keys: Tensor, energy: Tensor) -> Tensor:
+    """Bahdanau: query (B, T, A) already through W_q, keys (B, S, A), energy v (1, A) -> v·tanh(q + k) (B, T, S)."""
+    # (B, T, 1, A) + (B, 1, S, A) -> (B, T, S, A) -> (B, T, S)
+    return F.linear(torch.tanh(query.unsqueeze(2) + keys.unsqueeze(1)), energy).squeeze(-1)
+
+
+def attend(scores: Tensor, values: Tensor, blocked: Tensor | None) -> tuple[Tensor, Tensor]:
+    """scores (B, T, S), values (B, S, E), blocked (B, 1, S) True on padding (or None: no padding)
+    -> context (B, T, E), attention (B, T, S): softmax weights, rows summing to 1, exactly 0 on padding.
+    """
+    masked = scores if blocked is None else scores.masked_fill(blocked, float("-inf"))
+    attention = torch.softmax(masked, dim=-1)
+    return torch.bmm(attention, values), attention
 
 
 class ScoreFunction(nn.Module):
@@ -47,7 +71,8 @@ class CosineScore(DotScore):
     """Cosine similarity times a learned temperature.
 
     Cosine lies in [-1, 1]; softmax over values that close together is almost
-    flat, so a learned scale (initialised at 10) lets the model sharpen it.
+    flat, so a learned scale, the temperature (initialised at 10), lets the model
+    sharpen it. It is stored as its logarithm (``log_scale``) to stay positive.
     """
 
     def __init__(self, query_dim: int, key_dim: int, initial_scale: float = 10.0):
@@ -55,11 +80,15 @@ class CosineScore(DotScore):
         self.log_scale = nn.Parameter(torch.tensor(math.log(initial_scale)))
 
     def project_keys(self, encoder_outputs: Tensor) -> Tensor:
-        return F.normalize(self.key_map(encoder_outputs), dim=-1)
+        return unit(self.key_map(encoder_outputs))
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.log_scale.exp()
 
     def score(self, query: Tensor, keys: Tensor) -> Tensor:
-        cosine = torch.bmm(F.normalize(query, dim=-1), keys.transpose(1, 2))
-        return self.log_scale.exp() * cosine
+        similarity = torch.bmm(unit(query), keys.transpose(1, 2))
+        return self.temperature * similarity
 
 
 class GeneralScore(ScoreFunction):
@@ -90,9 +119,7 @@ class AdditiveScore(ScoreFunction):
         return self.key_layer(encoder_outputs)
 
     def score(self, query: Tensor, keys: Tensor) -> Tensor:
-        # (B, T, 1, A) + (B, 1, S, A) -> (B, T, S, A) -> (B, T, S)
-        hidden = torch.tanh(self.query_layer(query).unsqueeze(2) + keys.unsqueeze(1))
-        return self.energy(hidden).squeeze(-1)
+        return additive_scores(self.query_layer(query), keys, self.energy.weight)
 
 
 SCORES: dict[str, type[ScoreFunction]] = {
@@ -130,6 +157,5 @@ class Attention(nn.Module):
             summing to 1 and exactly 0 on padding, and the scores (B, T, S) fed to softmax.
         """
         scores = self.score_function.score(query, keys)
-        attention = torch.softmax(scores.masked_fill(~mask.unsqueeze(1), float("-inf")), dim=-1)
-        context = torch.bmm(attention, values)
+        context, attention = attend(scores, values, ~mask.unsqueeze(1))
         return context, attention, scores

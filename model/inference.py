@@ -8,9 +8,10 @@ per model, copies of the matrices in the layout that multiplies fastest by a
 single row (transposed float32, or int8: see quantize.py), fuses what can be
 fused (one product per LSTM layer, the decoder's input gates looked up per
 token, the cosine temperature folded into the keys) and, for int8, runs the
-encoder LSTM in C++ (quantize.Int8LSTM) and the decoding loop compiled
-(kernels.py). float32 gives the numbers of ``Encoder``/``Decoder.forward`` up
-to rounding, int8 stays close to them: tests check both.
+encoder LSTM in C++ (quantize.Int8LSTM). The step's maths itself is
+kernels.decoder_step, run from Python or, for int8, compiled. float32 gives
+the numbers of ``Encoder``/``Decoder.forward`` up to rounding, int8 stays
+close to them: tests check both.
 
 Shapes: B = sentences still decoding, S = source length, E = encoder output
 size, H = decoder hidden size, V = target vocabulary.
@@ -24,7 +25,7 @@ import torch
 from torch import Tensor
 
 from . import kernels
-from .attention import CosineScore
+from .attention import AdditiveScore, CosineScore
 from .encoder import State
 from .quantize import LSTM_WEIGHTS, Int8LSTM, int8_linear, int8_supported, pack_int8
 from .seq2seq import Seq2Seq
@@ -88,6 +89,25 @@ class Step:
     top_ids: Tensor  # (B, k) piece ids
 
 
+@dataclass
+class StepParts:
+    """One decoding step with every intermediate, as the model computed it (Inference.step_parts).
+
+    The attention fields (similarity to context) are None for a model without attention.
+    """
+
+    fed: Tensor  # (B,) piece id fed into this step (the previous output, <s> at step 0)
+    query: Tensor  # (B, H) decoder state h_t (top LSTM layer output) that attends
+    similarity: Tensor | None  # (B, S) cosine similarity in [-1, 1] of h_t with each projected encoder output
+    temperature: float | None  # the learned cosine scale (cosine only)
+    scores: Tensor | None  # (B, S) the numbers fed to softmax
+    attention: Tensor | None  # (B, S) softmax weights, rows sum to 1, 0 on padding
+    context: Tensor | None  # (B, E) c_t = sum_i attention_i * enc_i
+    combined: Tensor  # (B, C) tanh(W [h_t; c_t])
+    logits: Tensor  # (B, V_out) output layer (columns = Inference.output_pieces ids, or all)
+    state: State  # the new LSTM state
+
+
 class Inference:
     """A trained ``Seq2Seq`` ready to decode; read-only once built, so threads can share it.
 
@@ -103,26 +123,52 @@ class Inference:
         self.int8 = bool(int8 and device.type == "cpu" and int8_supported())
         decoder, encoder = model.decoder, model.encoder
         self.attention = decoder.attention
-        self.input_gates, self.lstm_layers = self._prepare_decoder_lstm()
-        self.lstm_packed = [layer.packed for layer in self.lstm_layers]  # the compiled step's argument, made once
-        self.combine = StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8)
-        # the output layer's rows for the pieces it scores (decoder.output_pieces; all of them when None)
-        self.output_pieces = decoder.output_pieces
-        rows = slice(None) if self.output_pieces is None else self.output_pieces
-        self.output = StepLinear(decoder.output.weight[rows], decoder.output.bias[rows], self.int8)
+        score_function = None if self.attention is None else self.attention.score_function
+        # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
+        self.temperature = score_function.temperature.detach() if isinstance(score_function, CosineScore) else None
+        self.output_pieces = decoder.output_pieces  # the output layer scores these pieces (all of them when None)
+        self.step_weights = self._prepare_step(score_function)
         self.bridge_h = StepLinear(encoder.bridge_h.weight, encoder.bridge_h.bias, self.int8)
         self.bridge_c = StepLinear(encoder.bridge_c.weight, encoder.bridge_c.bias, self.int8)
         # float32 runs the encoder's own oneDNN LSTM; int8 a copy with int8 weights (quantize.Int8LSTM)
         self.encoder_lstm = Int8LSTM(encoder.lstm) if self.int8 else None
         compiled = kernels.compiled() if self.int8 else None
-        # dot-product-style scores (cosine, dot, general) step through the compiled kernel
-        plain_scores = self.attention is not None and self.attention.kind in ("cosine", "dot", "general")
-        self.compiled_step = compiled["decoder_step"] if compiled and plain_scores else None
-        self.compiled_greedy = compiled["greedy_loop"] if compiled and plain_scores else None
+        # the same step compiled, with fbgemm's packed matrices; dot-product-style scores (cosine, dot, general) only
+        plain_scores = self.step_weights.scoring in ("cosine", "dot")
+        self.packed_weights = self._packed(self.step_weights) if compiled and plain_scores else None
+        self.compiled_step = compiled["decoder_step"] if self.packed_weights is not None else None
+        self.compiled_greedy = compiled["greedy_loop"] if self.packed_weights is not None else None
         self.compiled_bridge = compiled["bridge"] if compiled else None
-        # cosine: the learned temperature is folded into the keys once per sentence, saving two calls a step
-        score_function = None if self.attention is None else self.attention.score_function
-        self.cosine_scale = score_function.log_scale.detach().exp() if isinstance(score_function, CosineScore) else None
+
+    def _prepare_step(self, score_function) -> kernels.StepWeights:
+        """The decoder's matrices as kernels.decoder_step takes them, in StepLinear form (float32 or int8)."""
+        decoder = self.model.decoder
+        input_gates, lstm_layers = self._prepare_decoder_lstm()
+        rows = slice(None) if self.output_pieces is None else self.output_pieces
+        additive = isinstance(score_function, AdditiveScore)
+        if score_function is None:
+            scoring = "none"
+        else:
+            scoring = "cosine" if self.temperature is not None else "additive" if additive else "dot"
+        return kernels.StepWeights(
+            input_gates=input_gates,
+            lstm_layers=lstm_layers,
+            combine=StepLinear(decoder.combine.weight, decoder.combine.bias, self.int8),
+            output=StepLinear(decoder.output.weight[rows], decoder.output.bias[rows], self.int8),
+            output_pieces=self.output_pieces,
+            scoring=scoring,
+            query_layer=StepLinear(score_function.query_layer.weight, None, self.int8) if additive else None,
+            energy=score_function.energy.weight.detach() if additive else None,
+        )
+
+    @staticmethod
+    def _packed(weights: kernels.StepWeights) -> kernels.StepWeights:
+        """The int8 StepLinears' packed matrices: what the compiled step takes."""
+        return weights._replace(
+            lstm_layers=[layer.packed for layer in weights.lstm_layers],
+            combine=weights.combine.packed,
+            output=weights.output.packed,
+        )
 
     def _prepare_decoder_lstm(self) -> tuple[Tensor, list[StepLinear]]:
         """Layer 0's input gates for every target token, and per LSTM layer the product that remains per step.
@@ -163,34 +209,15 @@ class Inference:
         memory = self.model.decoder.memory(outputs, src != self.config.pad_id)
         state = self._bridge(h_n, c_n)
         blocked = None if bool(memory.mask.all()) else ~memory.mask.unsqueeze(1)  # (B, 1, S)
-        keys = memory.keys if self.cosine_scale is None else memory.keys * self.cosine_scale
+        keys = memory.keys if self.temperature is None else memory.keys * self.temperature
         return StepMemory(memory.values, keys, blocked), state
 
     def _bridge(self, h_n: Tensor, c_n: Tensor) -> State:
-        """The encoder's final (h, c) -> the decoder's initial state (Encoder.bridge, compiled with int8)."""
+        """The encoder's final (h, c) -> the decoder's initial state (Encoder.bridge; kernels.bridge, compiled)."""
+        directions, layers = 2 if self.config.bidirectional else 1, self.config.decoder_layers
         if self.compiled_bridge is None:
-            encoder = self.model.encoder
-            return encoder.bridge(self.bridge_h, h_n), encoder.bridge(self.bridge_c, c_n)
-        directions = 2 if self.config.bidirectional else 1
-        return self.compiled_bridge(
-            h_n, c_n, self.bridge_h.packed, self.bridge_c.packed, directions, self.config.decoder_layers
-        )
-
-    def _kernel_arguments(self, state: State, memory: StepMemory) -> tuple:
-        """What the compiled kernels take after ``prev``: the state, the source side, the prepared weights."""
-        return (
-            state[0],
-            state[1],
-            memory.keys,
-            memory.values,
-            memory.blocked,
-            self.input_gates,
-            self.lstm_packed,
-            self.combine.packed,
-            self.output.packed,
-            self.output_pieces,
-            self.cosine_scale is not None,
-        )
+            return kernels.bridge(h_n, c_n, self.bridge_h, self.bridge_c, directions, layers)
+        return self.compiled_bridge(h_n, c_n, self.bridge_h.packed, self.bridge_c.packed, directions, layers)
 
     def pieces(self, columns: Tensor) -> Tensor:
         """Logits columns -> target piece ids."""
@@ -198,54 +225,51 @@ class Inference:
 
     def step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
-        if self.compiled_step is not None:
-            logits, h, c, attention, scores, probs, ids = self.compiled_step(
-                prev, *self._kernel_arguments(state, memory), top_k
-            )
-            return Step(logits, (h, c), attention, scores, probs, ids)
-        return self.eager_step(prev, state, memory, top_k)
+        if self.compiled_step is None:
+            return self.eager_step(prev, state, memory, top_k)
+        out = self.compiled_step(prev, *state, memory.keys, memory.values, memory.blocked, self.packed_weights, top_k)
+        return Step(out.logits, (out.h, out.c), out.attention, out.scores, out.top_probs, out.top_ids)
+
+    def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
+        """``step`` from Python: float32, additive attention, no attention, or no TorchScript."""
+        out = self._eager(prev, state, memory, top_k)
+        return Step(out.logits, (out.h, out.c), out.attention, out.scores, out.top_probs, out.top_ids)
+
+    def step_parts(self, prev: Tensor, state: State, memory: StepMemory) -> StepParts:
+        """``eager_step`` with every intermediate kept: what the page's step view shows.
+
+        The same function and matrices as decoding (int8 when this Inference is); the similarity is the
+        scores divided by the temperature, the one number the step does not form (it folds the temperature
+        into the keys).
+        """
+        out = self._eager(prev, state, memory, 0)
+        similarity, temperature = None, None
+        if self.temperature is not None:
+            temperature = float(self.temperature)
+            similarity = (out.scores / self.temperature).clamp(-1.0, 1.0)
+        return StepParts(
+            fed=prev,
+            query=out.query,
+            similarity=similarity,
+            temperature=temperature,
+            scores=out.scores,
+            attention=out.attention,
+            context=out.context,
+            combined=out.combined,
+            logits=out.logits,
+            state=(out.h, out.c),
+        )
+
+    def _eager(self, prev: Tensor, state: State, memory: StepMemory, top_k: int) -> kernels.StepOutput:
+        return kernels.decoder_step(prev, *state, memory.keys, memory.values, memory.blocked, self.step_weights, top_k)
 
     def greedy_steps(
         self, prev: Tensor, state: State, memory: StepMemory, limits: Tensor, top_k: int
     ) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
-        """The whole greedy loop in the compiled kernel (only when ``compiled_greedy`` is set; top_k >= 1).
+        """The whole greedy loop compiled (only when ``compiled_greedy`` is set; top_k >= 1).
 
         -> per step: batch rows still decoding, top_ids (column 0 emitted), top_probs, attention, scores.
         """
-        arguments = self._kernel_arguments(state, memory)
-        return self.compiled_greedy(prev, *arguments, top_k, limits, self.config.eos_id)
-
-    def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
-        """``step`` in plain PyTorch: float32, additive attention, no attention, or no TorchScript."""
-        hidden, state = self._lstm(prev, state)
-        if self.attention is None:
-            logits = self.output(torch.tanh(self.combine(hidden)))
-            return Step(logits, state, None, None, *kernels.top_pieces(logits, top_k, self.output_pieces))
-        query = hidden.unsqueeze(1)  # (B, 1, H)
-        if self.cosine_scale is None:
-            scores = self.attention.score_function.score(query, memory.keys)  # (B, 1, S)
-        else:  # keys are unit vectors times the temperature already
-            scores = torch.bmm(query / query.norm(dim=-1, keepdim=True).clamp_min(1e-12), memory.keys.transpose(1, 2))
-        masked = scores if memory.blocked is None else scores.masked_fill(memory.blocked, float("-inf"))
-        attention = torch.softmax(masked, dim=-1)
-        context = torch.bmm(attention, memory.values)[:, 0]
-        combined = torch.tanh(self.combine(torch.cat([hidden, context], dim=1)))
-        logits = self.output(combined)
-        return Step(
-            logits, state, attention[:, 0], scores[:, 0], *kernels.top_pieces(logits, top_k, self.output_pieces)
-        )
-
-    def _lstm(self, prev: Tensor, state: State) -> tuple[Tensor, State]:
-        """prev (B,) token ids -> top layer's h (B, H); gate rows are ordered (i, f, o, g) here."""
-        h_all, c_all = state
-        hs, cs = [], []
-        x = prev
-        for layer, lstm_layer in enumerate(self.lstm_layers):
-            if layer == 0:
-                gates = lstm_layer(h_all[0]) + self.input_gates.index_select(0, prev)  # float32 + bf16 -> float32
-            else:
-                gates = lstm_layer(torch.cat([x, h_all[layer]], dim=1))
-            x, c = kernels.lstm_cell(gates, c_all[layer], h_all.size(2))
-            hs.append(x)
-            cs.append(c)
-        return x, (torch.stack(hs), torch.stack(cs))
+        keys, values, blocked = memory.keys, memory.values, memory.blocked
+        eos = self.config.eos_id
+        return self.compiled_greedy(prev, *state, keys, values, blocked, self.packed_weights, top_k, limits, eos)
