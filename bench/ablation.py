@@ -1,7 +1,7 @@
 """Quality ablation of issue 16: the same fine-tuning with and without each technique, the same step budget per row.
 
-    python bench/ablation.py --steps 600            # all rows, two lanes of one thread each, ~1 h on 2 free cores
-    python bench/ablation.py --rows control,concat10 --steps 600
+    python bench/ablation.py --steps 300 --max-pairs 30000   # all rows, two lanes of one thread each
+    python bench/ablation.py --rows control,concat10 --steps 300
 
 Every row continues the shipped default (``--init-from assets/en-es``) on the distillation targets of
 ``--teacher`` (its cache is translated once into ``runs/ablation/cache-beam<N>`` and copied into each row), for
@@ -44,12 +44,34 @@ LANES = (("control", "sampling", "both"), ("concat10", "concat30", "coverage"))
 
 
 def snapshot_code() -> None:
-    """A frozen copy of model/ the rows import (the working tree keeps changing under a team)."""
+    """A frozen copy of the committed model/ the rows import (the working tree keeps changing under a team)."""
     if (CODE / "model").is_dir():
         return
     CODE.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ROOT / "model", CODE / "model", ignore=shutil.ignore_patterns("__pycache__"))
+    archive = subprocess.run(["git", "archive", "HEAD", "model"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(CODE)], input=archive, check=True)
     (CODE / "assets").symlink_to(ROOT / "assets")
+
+
+def make_cache(args) -> Path:
+    """The teacher's translations of the training English, made once with the frozen code and copied per row."""
+    folder = RUNS / f"cache-beam{args.beam}-pairs{args.max_pairs}"
+    if not (folder / "distilled.json").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        code = (
+            "from pathlib import Path; from model.config import TrainConfig; "
+            "from model.train import prepare_data; from model.distill import distilled_pairs\n"
+            "if __name__ == '__main__':\n"
+            f"    config = TrainConfig(corpus={str(CORPUS)!r}, benchmark={str(BENCHMARK)!r},"
+            f" max_pairs={args.max_pairs}, distill_from={args.teacher!r}, distill_beam={args.beam},"
+            f" threads=2, work_dir={str(folder)!r})\n"
+            "    distilled_pairs(config, prepare_data(config)[2].train, Path(config.work_dir))\n"
+        )
+        (folder / "make.py").write_text(code)
+        with open(folder / "log.txt", "w") as log:
+            argv = ["nice", "-n", "19", sys.executable, str(folder / "make.py")]
+            subprocess.run(argv, cwd=CODE, env=frozen_env(), stdout=log, stderr=subprocess.STDOUT, check=True)
+    return folder / "distilled.json"
 
 
 def command(row: str, flags: list[str], args) -> list[str]:
@@ -59,7 +81,8 @@ def command(row: str, flags: list[str], args) -> list[str]:
         *("--corpus", str(CORPUS), "--benchmark", str(BENCHMARK)),
         *("--init-from", "assets/en-es", "--distill-from", args.teacher, "--distill-beam", str(args.beam)),
         *("--lr", str(args.lr), "--min-lr", "2e-5", "--warmup-steps", "100"),
-        *("--max-steps", str(args.steps), "--max-epochs", "50", "--patience", "50", "--final-beam", "0"),
+        *("--max-steps", str(args.steps), "--max-epochs", "50", "--patience", "50", "--no-final-eval"),
+        *("--max-pairs", str(args.max_pairs)),
         *("--threads", str(args.threads), "--out", str(folder / "model"), "--work-dir", str(folder / "work")),
         *flags,
     ]
@@ -68,8 +91,7 @@ def command(row: str, flags: list[str], args) -> list[str]:
 def run_row(row: str, flags: list[str], args) -> dict:
     folder = RUNS / row
     (folder / "work").mkdir(parents=True, exist_ok=True)
-    cache = RUNS / f"cache-beam{args.beam}" / "distilled.json"
-    shutil.copyfile(cache, folder / "work" / "distilled.json")
+    shutil.copyfile(make_cache(args), folder / "work" / "distilled.json")
     argv = command(row, flags, args)
     start = time.time()
     with open(folder / "train.log", "w") as log:
@@ -162,10 +184,11 @@ def lane(rows: tuple[str, ...], chosen: list[str], results: dict, args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run (default: all)")
-    parser.add_argument("--steps", type=int, default=600, help="optimizer steps per row (the same for every row)")
+    parser.add_argument("--steps", type=int, default=300, help="optimizer steps per row (the same for every row)")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate of every row")
     parser.add_argument("--teacher", default="assets/en-es-large", help="model folder whose translations are targets")
     parser.add_argument("--beam", type=int, default=1, help="beam size of the teacher's translations")
+    parser.add_argument("--max-pairs", type=int, default=30000, help="training pairs (a sample; 0 = all 106k)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per row (two lanes run at once)")
     parser.add_argument("--report", metavar="MODEL_DIR", help="only print the dev report of one model folder")
     args = parser.parse_args()
@@ -173,6 +196,7 @@ def main() -> None:
         print(json.dumps(dev_report(args.report)))
         return
     snapshot_code()
+    make_cache(args)
     chosen, results = args.rows.split(","), {}
     threads = [threading.Thread(target=lane, args=(rows, chosen, results, args)) for rows in LANES]
     for thread in threads:

@@ -185,6 +185,11 @@ class TrainConfig:
     # --- output ---
     save_fp16: bool = _flag(True, "Store the exported weights as float16 (half the size, same translations).")
     final_beam: int = _flag(5, "Beam size of the final evaluation next to greedy (0 skips it).")
+    final_eval: bool = _flag(
+        True,
+        "Score the exported model on the test split and the benchmark at the end (float32 and int8); off for "
+        "ablation rows, which are compared on dev. A later --resume with it on adds the scores.",
+    )
     quiet: bool = _flag(False, "No progress bars or log lines.")
     notes: str = _flag("", "Free text recorded in metrics.json's config.")
     extra: dict[str, Any] = field(default_factory=dict, metadata={"help": "Recorded as-is in metrics.json."})

@@ -85,7 +85,7 @@ def final_metrics(config: TrainConfig, run: Run, corpus, benchmark, split, stats
         "tatoeba": benchmark,
         "tatoeba_unseen": [(en, es) for en, es in benchmark if en not in corpus_english],
     }
-    sets = {name: pairs for name, pairs in sets.items() if pairs}
+    sets = {name: pairs for name, pairs in sets.items() if pairs and config.final_eval}
     exact = Translator.load(config.out, device=config.device, int8=False)
     scores = decoder_scores(exact, sets, config.final_beam)
     int8 = Translator(exact.model, exact.source, exact.target, exact.device, exact.path, int8=True)  # no 2nd load
