@@ -7,6 +7,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCE = "I think we should leave before it starts to rain."  # 10 words
+# Sentences a visitor might try, short to long (bench/load.py, bench/browser.py).
+SENTENCES = [
+    "Let's go.",
+    "Where is the train station?",
+    "I would like a cup of coffee, please.",
+    "She has been reading the same book for three weeks.",
+    "The children were playing in the garden when it started to rain.",
+    "Don't smoke so often, it will have a strong effect on your lungs and lead to more serious complications.",
+    "Tom said he would come back tomorrow.",
+    "Can you tell me how to get to the museum?",
+    "I have never seen such a beautiful sunset.",
+    "We need to buy bread, milk and eggs before the shop closes.",
+    "He doesn't like it when people are late.",
+    "My sister lives in a small town near the sea.",
+]
 
 
 def time_calls(call, repeats: int, warmup: int = 5) -> list[float]:

@@ -23,23 +23,9 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from common import percentile, print_table
+from common import SENTENCES, percentile, print_table
 from server import Client, first_answer, loopback_client, rss_mb, spawn
 
-SENTENCES = [
-    "Let's go.",
-    "Where is the train station?",
-    "I would like a cup of coffee, please.",
-    "She has been reading the same book for three weeks.",
-    "The children were playing in the garden when it started to rain.",
-    "Don't smoke so often, it will have a strong effect on your lungs and lead to more serious complications.",
-    "Tom said he would come back tomorrow.",
-    "Can you tell me how to get to the museum?",
-    "I have never seen such a beautiful sunset.",
-    "We need to buy bread, milk and eggs before the shop closes.",
-    "He doesn't like it when people are late.",
-    "My sister lives in a small town near the sea.",
-]
 P95_TARGET_S = 1.0
 RSS_GROWTH_TARGET_MB = 50.0
 

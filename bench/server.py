@@ -1,6 +1,6 @@
 """Start ``python app.py`` on a free loopback port for the page benchmarks, and measure it from outside.
 
-Used by bench/page.py and bench/load.py; not a benchmark itself.
+Used by bench/page.py, bench/load.py and bench/browser.py; not a benchmark itself.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ class App:
                 self.process.kill()
 
 
-def spawn(model: str | None = None, log: Path | None = None) -> App:
-    """``python app.py --port N`` on 127.0.0.1 (loopback only), not yet waited for."""
+def spawn(model: str | None = None, log: Path | None = None, app_dir: Path = ROOT) -> App:
+    """``python app.py --port N`` in ``app_dir`` on 127.0.0.1 (loopback only), not yet waited for."""
     port = free_port()
     environment = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     if model:
@@ -56,7 +56,7 @@ def spawn(model: str | None = None, log: Path | None = None) -> App:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
+        cwd=app_dir,
         env=environment,
         stdout=sink,
         stderr=subprocess.STDOUT,
