@@ -1,6 +1,6 @@
 """Turning a ``Translation`` into things a person can read, independent of any UI.
 
-* subword pieces merged into words, with the attention matrix merged to match;
+* the attention matrix merged from subword pieces into words (model/words.py groups them);
 * the attention matrix as CSV or JSON text;
 * one decoding step told in plain sentences, with the model's own numbers;
 * summaries of ``metrics.json`` and ``length_analysis.json``, including a
@@ -15,15 +15,12 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from .files import read_json  # noqa: F401  (explain.read_json: what the page calls)
 from .translator import Translation
-
-WORD_START = "\u2581"  # SentencePiece's "▁": the piece begins a new word
-SPECIAL_PIECES = ("</s>", "<s>")  # always a word of their own
-
+from .words import word_groups, word_label
 
 # --- pieces -> words ---------------------------------------------------------------------------------------
 
@@ -40,27 +37,6 @@ class AttentionView:
     weights: np.ndarray | None
     scores: np.ndarray | None
     unit: str  # "pieces" or "words"
-
-
-def word_groups(pieces: list[str]) -> list[list[int]]:
-    """Indices of the pieces that make up each word: a word starts at a piece beginning with "▁".
-
-    End-of-sentence markers stay words of their own; pieces before the first "▁" form the first word.
-    """
-    groups: list[list[int]] = []
-    for index, piece in enumerate(pieces):
-        previous_special = bool(groups) and pieces[groups[-1][-1]] in SPECIAL_PIECES
-        if not groups or piece.startswith(WORD_START) or piece in SPECIAL_PIECES or previous_special:
-            groups.append([index])
-        else:
-            groups[-1].append(index)
-    return groups
-
-
-def word_label(pieces: list[str], group: list[int]) -> str:
-    """The word the pieces spell, without SentencePiece's space marker ("▁" alone stays visible)."""
-    text = "".join(pieces[i] for i in group)
-    return text.replace(WORD_START, "") or WORD_START
 
 
 def merge_matrix(
@@ -144,48 +120,113 @@ def _strongest(labels: list[str], values: np.ndarray, count: int = 2) -> list[tu
 def _written_token(translation: Translation, step: int) -> str:
     token = translation.target_tokens[step]
     candidates = dict(translation.steps[step]) if step < len(translation.steps) else {}
+    details = translation.step_details
+    note = details.beam_note[step] if details is not None else None
     if token in candidates:
-        return f"It wrote “{token}” ({percent(candidates[token])})."
-    return f"It wrote “{token}”, outside the top {len(candidates)}: beam search picks the best whole sentence."
+        wrote = f"It wrote “{token}” ({percent(candidates[token])})."
+    else:
+        wrote = f"It wrote “{token}”, outside the top {len(candidates)}: beam search picks the best whole sentence."
+    if note:
+        wrote = f"{wrote} {note}"
+    if step == len(translation.target_tokens) - 1:
+        if token == "</s>":
+            return f"{wrote} That is the end-of-sentence marker: the translation is complete."
+        if translation.stop_reason == "length":
+            limit = translation.search.get("max_length")
+            return f"{wrote} The length limit ({limit} pieces) stopped decoding here, before the model wrote </s>."
+    return wrote
+
+
+def _source_count(source: list[str]) -> str:
+    """The source as the model read it, counted as the truncation note counts it (input pieces, then </s>)."""
+    pieces = len(source) - 1 if source and source[-1] == "</s>" else len(source)
+    return f"the {pieces} input piece{'s' if pieces != 1 else ''} and the end marker </s>"
+
+
+def _range(values: np.ndarray, digits: int) -> str:
+    return f"{float(values.min()):.{digits}f} to {float(values.max()):.{digits}f}"
+
+
+def _attention_sentence(translation: Translation, step: int) -> str:
+    """How the step's attention was formed: similarity, temperature and scores for cosine, the score otherwise."""
+    source, details = translation.source_tokens, translation.step_details
+    weights = translation.attention[step] if details is None else details.attention[step]
+    scores = translation.scores[step] if details is None else details.scores[step]
+    strongest = ", ".join(f"“{piece}” {percent(weight)}" for piece, weight in _strongest(source, weights, 2))
+    compared = f"The decoder compared its state h with {_source_count(source)}"
+    if details is not None and details.similarity is not None and translation.temperature is not None:
+        formed = (
+            f"{compared}: cosine similarity from {_range(details.similarity[step], 2)}; the learned temperature "
+            f"×{translation.temperature:.1f} scales these into scores from {_range(scores, 1)}"
+        )
+    else:
+        kind = "scaled cosine" if translation.score_function == "cosine" else translation.score_function
+        formed = f"{compared} by its {kind} score (scores from {_range(scores, 2)})"
+    parked = ""
+    if source and int(np.argmax(weights)) == len(source) - 1 and source[-1] == "</s>":
+        parked = " Most of the weight parks on </s>: the English holds nothing new for this piece."
+    return f"{formed}; softmax turns the scores into attention summing to 100%: {strongest}.{parked}"
 
 
 def step_story(translation: Translation, step: int, vocabulary: int) -> str:
-    """Two or three sentences on what happened at output step ``step`` (0-based), with the model's numbers."""
+    """A few sentences on what happened at output step ``step`` (0-based), with the model's numbers.
+
+    With ``translation.step_details`` (``translate(..., details=True)``) it names the piece fed in, the
+    vector sizes, the cosine similarity, the temperature and the scaled scores; without, the decoded scores.
+    """
     if not translation.target_tokens:
         return "Translate a sentence to step through its decoding."
     step = min(max(step, 0), len(translation.target_tokens) - 1)
+    details = translation.step_details
     top = translation.steps[step][:3] if step < len(translation.steps) else []
     candidates = ", ".join(f"“{piece}” {percent(p)}" for piece, p in top)
     head = f"Step {step + 1} of {len(translation.target_tokens)}."
+    if details is not None:
+        fed = "the start marker <s>" if step == 0 else f"“{details.fed[step]}” (the piece it wrote one step before)"
+        head += f" The decoder was fed {fed} and updated its state h ({details.state.shape[1]} numbers)."
     ending = (
         f"A fully connected layer turns that into probabilities over the {vocabulary:,} pieces it can write "
         f"(top: {candidates}). {_written_token(translation, step)}"
     )
     if translation.attention is None or translation.scores is None:
         return f"{head} This model has no attention: its decoder state alone passes through tanh(W·h). {ending}"
-    scores, weights, source = translation.scores[step], translation.attention[step], translation.source_tokens
-    strongest = ", ".join(f"“{piece}” {percent(weight)}" for piece, weight in _strongest(source, weights, 2))
-    attention = (
-        f"The decoder compared its state with each of the {len(source)} source pieces (raw scores "
-        f"{float(scores.min()):.2f} to {float(scores.max()):.2f}); softmax turned them into weights summing to 100%: "
-        f"{strongest}."
-    )
+    sizes = ""
+    if details is not None and details.context is not None:
+        sizes = f" ({details.context.shape[1]} numbers; the combined vector: {details.combined.shape[1]})"
     combine = (
-        "The weighted sum of the encoder outputs (the context) is combined with the decoder state by tanh(W·[h; c])."
+        f"The attention-weighted sum of the encoder outputs, the context c{sizes}, is combined with h by "
+        "tanh(W·[h; c])."
     )
-    return f"{head} {attention} {combine} {ending}"
+    return f"{head} {_attention_sentence(translation, step)} {combine} {ending}"
+
+
+# --- the end-of-sentence marker ----------------------------------------------------------------------------
+
+EOS_EXPLANATION = (
+    "</s> is the end-of-sentence marker. The tokenizer appends it to every English sentence, and the decoder "
+    "writes it to say its translation is complete. Attention must always hand out 100% of its weight at every "
+    "step, even when the next Spanish piece needs nothing new from the English: while the decoder spells out the "
+    "rest of a word (“mos” after “Vaya”), writes a piece that Spanish grammar alone decides, or finishes the "
+    "sentence. Then no English word matches the decoder's state better than the others, and the model has learned "
+    "to park the weight on </s>, a position that is in every sentence and stands for no word in particular. A lot "
+    "of weight on </s> means “nothing in the English is new for this piece”, not that the model is looking at the "
+    "end of the sentence."
+)
+
+
+def end_marker_summary(report: dict | None) -> str:
+    """One sentence with the measured share of attention on </s> (bench/coverage.py's JSON); "" if not measured."""
+    measured = (report or {}).get("end_marker_test")
+    if not isinstance(measured, dict) or "mean_attention_on_end" not in measured:
+        return ""
+    share, strongest = measured["mean_attention_on_end"], measured.get("share_of_steps_end_strongest", 0.0)
+    return (
+        f"Measured on {measured.get('steps', 0):,} output steps of held-out sentences: {percent(share)} of all "
+        f"attention went to </s>, and </s> received the most weight at {percent(strongest)} of the steps."
+    )
 
 
 # --- metrics.json and length_analysis.json ----------------------------------------------------------------
-
-
-def read_json(path: str | Path) -> dict | None:
-    """The parsed file, or None when it is missing or unreadable (the page then says "not measured yet")."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from model import Translation, explain
+from model.steps import StepDetails
 
 SOURCE = ["▁the", "▁cat", "'", "s", "▁the", "▁", "toy", ".", "</s>"]  # "the cat's the toy." with a repeated "▁the"
 TARGET = ["▁el", "▁jugu", "ete", "▁del", "▁gato", ".", "</s>"]
@@ -26,19 +27,6 @@ def make_translation(attention: bool = True, source=SOURCE, target=TARGET) -> Tr
     scores = np.log(weights) + 1.5 if attention else None
     steps = [[(piece, 0.6), ("▁otro", 0.2), ("▁más", 0.1)] for piece in target]
     return Translation("the cat's the toy.", "el juguete del gato.", list(source), list(target), weights, scores, steps)
-
-
-def test_word_groups_follow_the_space_marker():
-    assert explain.word_groups(["▁Let", "'", "s", "▁go", ".", "</s>"]) == [[0, 1, 2], [3, 4], [5]]
-    groups = explain.word_groups(SOURCE)
-    assert [explain.word_label(SOURCE, g) for g in groups] == ["the", "cat's", "the", "toy.", "</s>"]
-
-
-def test_word_groups_edge_cases():
-    assert explain.word_groups([]) == []
-    assert explain.word_groups(["ab", "c", "▁d"]) == [[0, 1], [2]]  # pieces before the first "▁" form a word
-    assert explain.word_groups(["▁a", "</s>", "b"]) == [[0], [1], [2]]  # nothing glues onto the end marker
-    assert explain.word_label(["▁"], [0]) == "▁"  # a lone marker stays visible instead of an empty label
 
 
 def test_merged_attention_rows_still_sum_to_one():
@@ -107,6 +95,63 @@ def test_step_story_clamps_the_step_and_handles_special_cases():
     beam = make_translation()
     beam.steps[0] = [("▁la", 0.5)]  # beam search may write a token outside this step's top list
     assert "outside the top 1" in explain.step_story(beam, 0, 100)
+
+
+def with_details(translation: Translation, temperature: float = 10.0, beam_note: str | None = None) -> Translation:
+    """Step details as a cosine model's replay would give them: scores = temperature * similarity."""
+    rows = len(translation.target_tokens)
+    similarity = np.clip(translation.scores / 8.0, -1, 1)
+    translation.score_function, translation.temperature = "cosine", temperature
+    translation.step_details = StepDetails(
+        fed=["<s>", *translation.target_tokens[:-1]],
+        state=np.zeros((rows, 24), np.float32),
+        similarity=similarity,
+        scores=temperature * similarity,
+        attention=translation.attention,
+        context=np.zeros((rows, 12), np.float32),
+        combined=np.zeros((rows, 16), np.float32),
+        written_rank=[0] * rows,
+        beam_note=[beam_note] + [None] * (rows - 1),
+    )
+    return translation
+
+
+def test_step_story_names_cosine_temperature_and_sizes():
+    translation = with_details(make_translation(), temperature=18.2)
+    story = explain.step_story(translation, 1, vocabulary=8000)
+    assert "fed “▁el”" in story and "state h (24 numbers)" in story and "context c (12 numbers" in story
+    assert "cosine similarity from" in story and "temperature ×18.2" in story
+    assert f"{translation.step_details.scores[1].min():.1f}" in story
+    assert "the 8 input pieces and the end marker </s>" in story  # as the truncation note counts: </s> apart
+    assert "start marker <s>" in explain.step_story(translation, 0, 8000)
+    assert "translation is complete" in explain.step_story(translation, 6, 8000)
+
+
+def test_step_story_explains_beam_choices_and_length_stops():
+    translation = with_details(make_translation(), beam_note="Beam search wrote X rather than Y.")
+    assert "Beam search wrote X rather than Y." in explain.step_story(translation, 0, 100)
+    cut = make_translation(target=TARGET[:-1])
+    cut.stop_reason, cut.search = "length", {"decoding": "greedy", "beam_size": 1, "max_length": 6}
+    assert "length limit (6 pieces) stopped decoding" in explain.step_story(cut, 5, 100)
+
+
+def test_step_story_says_when_attention_parks_on_the_end_marker():
+    translation = make_translation()
+    translation.attention[2] = np.eye(len(SOURCE))[-1]
+    assert "parks on </s>" in explain.step_story(translation, 2, 100)
+    translation.attention[1] = np.eye(len(SOURCE))[0]
+    assert "parks on </s>" not in explain.step_story(translation, 1, 100)
+
+
+def test_end_marker_text_and_measurement():
+    assert "</s>" in explain.EOS_EXPLANATION and "<" not in explain.EOS_EXPLANATION.replace("</s>", "")
+    measured = {"steps": 19124, "mean_attention_on_end": 0.2942, "share_of_steps_end_strongest": 0.3251}
+    report = {"end_marker_test": measured}
+    assert explain.end_marker_summary(report) == (
+        "Measured on 19,124 output steps of held-out sentences: 29% of all attention went to </s>, "
+        "and </s> received the most weight at 33% of the steps."
+    )
+    assert explain.end_marker_summary(None) == explain.end_marker_summary({"end_marker_test": "x"}) == ""
 
 
 def test_read_json_tolerates_missing_and_broken_files(tmp_path):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from conftest import check_translation
 
 
@@ -45,3 +48,112 @@ def test_long_input_is_truncated_and_says_so(tiny_translator):
     assert result.truncated and "truncated" in result.notes[0]
     assert len(result.source_tokens) == tiny_translator.max_input_tokens + 1
     check_translation(result)
+
+
+# --- the API answer (CONTRACT item 2): every key, shapes that agree, numbers that are finite ------------------
+
+NEW_KEYS = {"score_function", "temperature", "search", "stop_reason", "unknown_pieces", "step_details", "coverage"}
+STEP_KEYS = {"fed", "state", "similarity", "scores", "attention", "context", "combined", "top", "written"}
+
+
+def check_step_details(answer: dict, config) -> None:
+    """The step_details of a to_dict() answer against its target tokens and the model's sizes."""
+    steps, sources = answer["step_details"], len(answer["source_tokens"])
+    assert len(steps) == len(answer["target_tokens"])
+    attends = config.attention != "none"
+    for t, step in enumerate(steps):
+        assert set(step) == STEP_KEYS | {"written_rank", "beam_note"}
+        assert step["written"] == answer["target_tokens"][t]
+        assert step["fed"] == ("<s>" if t == 0 else answer["target_tokens"][t - 1])
+        assert len(step["state"]) == config.decoder_hidden and len(step["combined"]) == config.combine_dim
+        assert [s["token"] for s in step["top"]] == [s["token"] for s in answer["steps"][t]]
+        assert -1 <= step["written_rank"] < len(step["top"])
+        if not attends:
+            assert step["attention"] is step["scores"] is step["context"] is step["similarity"] is None
+            continue
+        assert len(step["attention"]) == len(step["scores"]) == sources
+        assert sum(step["attention"]) == pytest.approx(1.0, abs=1e-3)
+        assert len(step["context"]) == config.encoder_output_dim
+        if config.attention == "cosine":
+            assert all(-1 <= s <= 1 for s in step["similarity"])
+            scaled = [answer["temperature"] * s for s in step["similarity"]]
+            assert scaled == pytest.approx(step["scores"], abs=2e-3 * answer["temperature"])
+        else:
+            assert step["similarity"] is None
+
+
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_api_answer_has_every_contract_key(tiny_translator, beam_size):
+    result = tiny_translator.translate("I see the big cat.", beam_size=beam_size, details=True)
+    answer = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert NEW_KEYS | {"coverage_threshold"} <= set(answer)
+    assert answer["score_function"] == "cosine" and answer["temperature"] > 0
+    assert answer["search"] == {
+        "decoding": "greedy" if beam_size == 1 else "beam",
+        "beam_size": beam_size,
+        "max_length": 2 * len(answer["source_tokens"]) + 10,
+    }
+    assert answer["stop_reason"] == "eos" and answer["unknown_pieces"] == []
+    check_step_details(answer, tiny_translator.config)
+    if beam_size == 1:  # greedy writes the top candidate, so there is nothing to explain
+        assert all(s["written_rank"] == 0 and s["beam_note"] is None for s in answer["step_details"])
+    words = answer["coverage"]
+    assert [w["word"] for w in words][-1] == "</s>"
+    assert sum(w["coverage"] for w in words) == pytest.approx(len(answer["target_tokens"]), abs=1e-2)
+    assert sorted(i for w in words for i in w["pieces"]) == list(range(len(answer["source_tokens"])))
+
+
+def test_replayed_steps_are_the_decoded_ones(tiny_translator_exact):
+    """step_details replays the written pieces: in float32 its attention is the decoding's own."""
+    result = tiny_translator_exact.translate("We have the red house.", details=True)
+    np.testing.assert_allclose(result.step_details.attention, result.attention, atol=1e-5)
+    np.testing.assert_allclose(result.step_details.scores, result.scores, atol=1e-4)
+
+
+def test_details_are_opt_in(tiny_translator):
+    assert tiny_translator.translate("I see the cat.").to_dict()["step_details"] is None
+    batch = tiny_translator.translate_batch(["I see the cat.", ""])
+    assert all(r.step_details is None for r in batch)
+    empty = tiny_translator.translate("", details=True).to_dict()
+    assert empty["step_details"] == [] and empty["coverage"] == [] and empty["stop_reason"] == "eos"
+
+
+def test_length_limit_is_reported(tiny_translator):
+    result = tiny_translator.translate("I see the big cat.", max_length=2, details=True)
+    assert result.stop_reason == "length" and result.target_tokens[-1] != "</s>"
+    assert any("length limit of 2 pieces" in note for note in result.notes)
+    assert result.to_dict()["search"]["max_length"] == 2
+    assert len(result.to_dict()["step_details"]) == 2
+
+
+def test_unknown_characters_are_named(tiny_translator):
+    result = tiny_translator.translate("I see 🙂 the <b>cat</b> 日本.")
+    assert {"🙂", "<", ">", "日本"} <= set(result.unknown_pieces)
+    assert len(result.unknown_pieces) == len(set(result.unknown_pieces))
+    assert any("<unk>" in note and "🙂" in note for note in result.notes)
+    assert tiny_translator.translate("I see the cat.").notes == []
+
+
+@pytest.mark.parametrize("kind", ["cosine", "dot", "general", "additive", "none"])
+@pytest.mark.parametrize("int8", [True, False])
+def test_step_details_for_every_score_function(tiny_translator, kind, int8):
+    """Untrained networks of every attention kind, sized for the tiny tokenizers."""
+    from model import Translator
+    from model.config import ModelConfig
+    from model.seq2seq import Seq2Seq
+
+    torch.manual_seed(3)
+    sizes = dict(embed_dim=16, encoder_hidden=12, decoder_hidden=24, combine_dim=20, shared_embeddings=False)
+    config = ModelConfig(
+        src_vocab_size=len(tiny_translator.source), tgt_vocab_size=len(tiny_translator.target), attention=kind, **sizes
+    )
+    translator = Translator(
+        Seq2Seq(config), tiny_translator.source, tiny_translator.target, torch.device("cpu"), Path("."), int8=int8
+    )
+    for beam_size in (1, 3):
+        answer = translator.translate("We see a red house.", beam_size=beam_size, max_length=6, details=True).to_dict()
+        json.dumps(answer, allow_nan=False)
+        assert answer["score_function"] == kind
+        assert (answer["temperature"] is None) == (kind != "cosine")
+        assert (answer["coverage_threshold"] is None) == (kind == "none")
+        check_step_details(answer, config)
