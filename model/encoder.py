@@ -48,7 +48,7 @@ class Encoder(nn.Module):
         embedded = self.dropout(self.embedding(src))
         lengths = lengths.cpu()
         if bool((lengths == src.size(1)).all()):
-            # no padding (one sentence, as the app sends): packing would only cost ~0.7 ms of sorting and copying
+            # no padding (one sentence, as the app sends): packing would only add sorting and copying
             outputs, (h_n, c_n) = lstm(embedded)
         else:
             packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)

@@ -34,8 +34,8 @@ from .seq2seq import Seq2Seq
 class StepLinear:
     """x (B, in) -> x @ W.T + b for one weight matrix, prepared once for one-row products.
 
-    MKL reads a weight stored (in, out) 3-4x faster than the (out, in) layout
-    nn.Linear keeps, so the float copy is transposed; the int8 copy is fbgemm's
+    MKL reads a weight stored (in, out) faster than the (out, in) layout
+    nn.Linear keeps (docs/performance.md), so the float copy is transposed; the int8 copy is fbgemm's
     packed form with the bias inside.
     """
 

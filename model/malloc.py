@@ -20,8 +20,8 @@ def keep_freed_memory() -> None:
     """Training: stop glibc from returning every large freed tensor to the kernel.
 
     By default each activation over 128 KB is mmap-ed and unmapped again, and
-    the page faults cost ~30% of CPU time in system calls. Keeping freed memory
-    in the heap measured 1.5x faster training steps on 2 cores.
+    the page faults cost CPU time in system calls; keeping freed memory in the
+    heap makes training steps faster (docs/performance.md).
     """
     _mallopt((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 34), (M_TOP_PAD, 1 << 28))
 
@@ -30,8 +30,7 @@ def few_arenas(count: int = 2) -> None:
     """The web app: at most ``count`` malloc arenas, instead of up to 8 per core for its many threads.
 
     Each thread that allocates gets its own arena by default, and every arena
-    keeps its freed memory: with 4 threads translating at once, RSS rose 30 MB
-    and kept creeping; with 2 arenas, 17 MB and flat (800-request rounds). Call
-    it before threads start.
+    keeps its freed memory, so RSS creeps up with many threads translating at
+    once; with 2 arenas it stays flat (docs/performance.md). Call it before threads start.
     """
     _mallopt((M_ARENA_MAX, count))

@@ -1,13 +1,12 @@
 """int8 copies of weight matrices, for fast one-token decoding on CPU.
 
 Decoding one token multiplies a single row vector by each weight matrix, so a
-step costs the time to read ~11 MB of float32 weights (the shipped model): it is bound by memory,
+step costs the time to read every weight matrix once: it is bound by memory,
 not arithmetic. Stored as int8 with one scale per output row (per-channel,
-symmetric), the same matrices are 4x smaller. When they were introduced for the
-decoder steps (bench/speed.py, README): greedy latency 2.5x lower, beam-5 3.5x
-lower, batched throughput 1.9x higher, for -0.1 BLEU on the held-out test split.
-Only decoding (model/inference.py) uses them: the decoder steps, the encoder
-LSTM (``Int8LSTM``) and the bridge; training stays float32.
+symmetric), the same matrices are 4x smaller: decoding is several times faster
+for about 0.1 BLEU (docs/performance.md has the figures). Only decoding
+(model/inference.py) uses them: the decoder steps, the encoder LSTM
+(``Int8LSTM``) and the bridge; training stays float32.
 
 The input rows are quantized on the fly with one scale for the whole (B, in)
 input, so in rare near-ties a sentence can decode differently inside a batch
@@ -50,7 +49,7 @@ class Int8LSTM:
 
     Runs ``torch.quantized_lstm``: the loop over source tokens in C++, one fbgemm
     product per token and direction. Against the same recurrence written out in
-    TorchScript, a 17-piece sentence encodes in about half the time; the weights
+    TorchScript, a sentence encodes in about half the time; the weights
     are packed by ``pack_int8`` (per row), the activations at full 8-bit range,
     so its rounding matches the decoder's int8 products.
     """
