@@ -7,11 +7,11 @@ Profiles: ``ci`` (default, 500 examples per property) and ``thorough``
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 
 import numpy as np
+from answer_checks import check_answer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,9 +66,12 @@ def assert_sane(result, translator) -> None:
     assert isinstance(result.text, str)
 
 
-@given(text=hostile_text, beam=st.sampled_from([1, 1, 3]))
-def test_translate_never_raises_and_stays_bounded(tiny_translator, text, beam):
-    assert_sane(tiny_translator.translate(text, beam_size=beam), tiny_translator)
+@given(text=hostile_text, beam=st.sampled_from([1, 1, 3]), max_length=st.sampled_from([None, None, 1, 3]))
+def test_translate_never_raises_and_stays_bounded(tiny_translator, text, beam, max_length):
+    result = tiny_translator.translate(text, beam_size=beam, max_length=max_length, details=True)
+    assert_sane(result, tiny_translator)
+    # the API answer's every field: JSON-safe, finite, shapes that agree with the tokens and the model's sizes
+    check_answer(result.to_dict(), tiny_translator.config, details=True)
 
 
 @given(texts=st.lists(hostile_text, max_size=6))
@@ -78,6 +81,7 @@ def test_translate_batch_answers_each_input_in_order(tiny_translator, tiny_trans
         assert len(results) == len(texts)
         for result in results:
             assert_sane(result, translator)
+            check_answer(result.to_dict(), translator.config, details=False)  # bulk translation skips the replay
     # float32 decoding is batch-independent: each sentence comes out as it does alone
     for text, result in zip(texts, tiny_translator_exact.translate_batch(texts)):
         assert result.text == tiny_translator_exact.translate(text).text
@@ -110,19 +114,21 @@ def figure_labels(figure) -> list[str]:
 
 @given(text=hostile_text, merge=st.booleans(), step=st.integers(0, 120))
 def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step):
-    _, data, translation = app.translate(text)
+    from model.web import handlers
+
+    _, data, translation = handlers.translate(app.TRANSLATOR, text)
     assert_sane(translation, app.TRANSLATOR)
-    json.dumps(data)
-    notice, source_chips, target_chips, heatmap, csv_button, _, _ = app.render(translation, merge)
+    check_answer(data, app.TRANSLATOR.config, details=True)  # the API answer carries every step's numbers
+    notice, source_chips, target_chips, heatmap, csv_button, _, _ = handlers.render(translation, merge)
     for fragment in (notice, source_chips, target_chips):
         assert_no_markup(fragment)
     if csv_button.value:  # plain text, read back as the same table: one row per target label plus the header
         with open(csv_button.value["path"], newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         assert len(rows) - 1 == len(heatmap.layout.yaxis.ticktext)
-    figures = [heatmap, *app.show_step(translation, step)[:3]]
+    figures = [heatmap, *handlers.show_step(app.TRANSLATOR, translation, step)[:3]]
     for figure in figures:
         assert figure.layout.height and figure.layout.height > 0
         for label in figure_labels(figure):
             assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
-    assert_no_markup(app.show_step(translation, step)[3])
+    assert_no_markup(handlers.show_step(app.TRANSLATOR, translation, step)[3])
