@@ -146,3 +146,38 @@ def test_joint_vocabulary_shares_one_embedding_through_save_and_load(tiny_corpus
     assert config["source_spm"] == config["target_spm"] == "spm.model" and config["model"]["shared_embeddings"]
     model = Translator.load(folder, device="cpu").inference.model
     assert model.encoder.embedding.weight is model.decoder.embedding.weight is model.decoder.output.weight
+
+
+def test_techniques_train_on_a_fixed_step_budget(tiny_corpus, tiny_model, tmp_path):
+    """--concat-share, --subword-alpha and --coverage-weight together, stopped by --max-steps mid-epoch."""
+    from conftest import tiny_train_settings
+
+    from model.config import TrainConfig
+    from model.train import fit
+
+    settings = tiny_train_settings(tiny_corpus, tmp_path, max_epochs=5, final_beam=0, final_eval=False)
+    techniques = dict(concat_share=0.3, subword_alpha=0.2, coverage_weight=0.1, max_steps=7)
+    metrics = fit(TrainConfig(**settings, **techniques, init_from=str(tiny_model)))
+    curves = metrics_curves(tmp_path / "model")
+    assert curves[-1]["step"] == 7 and all(c["concatenated"] > 0 for c in curves)
+    assert metrics["scores"] == {"greedy": {}} and metrics["config"]["concat_share"] == 0.3
+    again = {**settings, **techniques, "final_eval": True, "resume": True}
+    resumed = fit(TrainConfig(**again, init_from=str(tiny_model)))
+    assert resumed["epochs"] == metrics["epochs"]  # the budget was spent: only the scores are added
+    assert resumed["scores"]["greedy"]["test_split"]["overall"]["sentences"] > 0
+
+
+def test_every_flag_has_help_text_from_its_config_field(capsys):
+    import dataclasses
+
+    import pytest
+
+    from model.config import TrainConfig
+    from model.train import parse_args
+
+    assert all(f.metadata.get("help") for f in dataclasses.fields(TrainConfig))
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Concatenation augmentation: each epoch adds" in text and "--subword-alpha" in text
+    assert parse_args(["--no-bf16", "--concat-share", "0.2"]).concat_share == 0.2
