@@ -30,8 +30,8 @@ HEATMAP_COLOURSCALE = [
     [1.0, f"rgba({ACCENT},1)"],
 ]
 ROW_HEIGHT = 24  # px per heatmap row: keeps tick labels legible
-COMPACT_ROW_HEIGHT = 15  # px per row of a long output: still fits a 10 px tick label
-HEATMAP_TARGET_HEIGHT = 560  # px: a long sentence's heatmap leaves room for a thumb on an 844 px phone screen
+COMPACT_ROW_HEIGHT = 13  # px per row of a long output: still fits a 10 px tick label
+HEATMAP_TARGET_HEIGHT = 520  # px: a long sentence's heatmap leaves room for a thumb on an 844 px phone screen
 BAR_HEIGHT = 280
 FLAG_COLOUR = "239,68,68"  # red: a content word that received little attention
 SELECTED_STEP = "selected step"  # name of the heatmap shape that outlines the selected output step

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ CHROMIUM_FLAGS = [
 ]
 HEATMAP_CELLS = "#attention-plot .js-plotly-plot .hm image"  # plotly draws a heatmap as one image layer
 WAIT_MS = 60_000  # the machine may be busy training models
+PHONE = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -136,17 +138,77 @@ def hover_last_column(page, columns: int) -> None:
     page.mouse.move(area["x"] + area["width"] * (columns - 0.5) / columns, area["y"] + area["height"] * 0.5 / rows)
 
 
-def test_narrow_phone_screen(browser, live_app, shots):
-    visit_ = visit(browser, live_app, width=390, height=844)
-    page = visit_.page
+def phone_page(browser, live_app):
+    """A 390x844 touch phone (is_mobile, has_touch) on the page, and a CDP session to touch it with."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(live_app.url)
+    page.wait_for_selector("#source textarea")
+    return page, context.new_cdp_session(page)
+
+
+def touch_swipe(cdp, x: float, y: float, dx: float, dy: float, moves: int = 12) -> None:
+    """One finger down at (x, y), moved by (dx, dy) over ~200 ms, lifted: real touch events through the browser's
+    input pipeline, so touch-action, plotly's touch handlers and the page's scrolling all take part.
+
+    Not Input.synthesizeScrollGesture: with gestureSourceType "touch" this Chromium (150, headless) delivers only
+    touchstart and touchend, no touchmove, so it scrolls not even a plain page.
+    """
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for move in range(1, moves + 1):
+        point = {"x": x + dx * move / moves, "y": y + dy * move / moves}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        time.sleep(0.016)  # one frame per move, as a finger would
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def plot_ranges(page, selector: str) -> list:
+    """The axis ranges plotly is showing: a zoom or pan changes them."""
+    return page.locator(f"{selector} .js-plotly-plot").evaluate(
+        "plot => [plot._fullLayout.xaxis.range, plot._fullLayout.yaxis.range]"
+    )
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and (b["y"] < a["y"] + a["height"])
+    )
+
+
+def test_phone_swipe_over_the_heatmap_scrolls_the_page(browser, live_app, shots):
+    """Issue 15, item 6: at 390x844 with touch, a one-finger swipe over the heatmap scrolls the page (vertical) or
+    the heatmap's box (sideways) and never zooms the plot; no toolbar covers a label; the long example's heatmap
+    leaves room on the screen."""
+    page, cdp = phone_page(browser, live_app)
     translate(page, FOUNDING)
     page.wait_for_selector(HEATMAP_CELLS, state="attached")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # the page does not overflow
-    plot = page.locator("#attention-plot").bounding_box()
-    assert plot["x"] >= 0 and plot["x"] + plot["width"] <= 391  # the heatmap box fits; it scrolls inside if needed
-    assert page.locator("#attention-plot .js-plotly-plot").bounding_box()["height"] > 300
+    plot = page.locator("#attention-plot .js-plotly-plot")
+    assert 300 < plot.bounding_box()["height"] < 0.75 * PHONE["height"]
+    page.locator("#attention-plot").evaluate("box => box.scrollIntoView({block: 'start'})")
+    ranges, scrolled = plot_ranges(page, "#attention-plot"), page.evaluate("scrollY")
+    area = page.locator("#attention-plot .nsewdrag").first.bounding_box()
+    x, y = min(area["x"] + area["width"] / 2, 300), area["y"] + min(area["height"] / 2, 300)
+    touch_swipe(cdp, x, y, 0, -250)
+    page.wait_for_timeout(400)
+    assert page.evaluate("scrollY") - scrolled > 100  # the page moved with the finger
+    assert plot_ranges(page, "#attention-plot") == ranges  # ... and the plot did not zoom
+    touch_swipe(cdp, x, y - 150, -150, 0)  # sideways: the heatmap's box may scroll, the plot must not zoom
+    page.wait_for_timeout(400)
+    assert plot_ranges(page, "#attention-plot") == ranges
+    assert page.locator(".js-plotly-plot .modebar").count() == 0  # no plotly toolbar over any chart
+    ticks = page.locator("#attention-plot .xtick text, #attention-plot .ytick text")
+    label = page.locator("#attention-plot [data-testid='block-label']")
+    if label.count():
+        label_box = label.first.bounding_box()
+        assert not any(overlaps(label_box, ticks.nth(i).bounding_box()) for i in range(ticks.count()))
+    page.evaluate("scrollTo(0, 0)")
     page.screenshot(path=str(shots / "phone.png"), full_page=True)
-    page.close()
+    page.context.close()
 
 
 def test_dark_mode(browser, live_app, shots):
