@@ -119,16 +119,18 @@ def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step)
     _, data, translation = handlers.translate(app.TRANSLATOR, text)
     assert_sane(translation, app.TRANSLATOR)
     check_answer(data, app.TRANSLATOR.config, details=True)  # the API answer carries every step's numbers
-    notice, source_chips, target_chips, heatmap, csv_button, _, _ = handlers.render(translation, merge)
+    page = handlers.page(app.TRANSLATOR, text, handlers.GREEDY, 5, app.TRANSLATOR.config.max_target_tokens, merge)
+    _, panel, notice, source_chips, target_chips, heatmap, csv_button, _, coverage, _ = page
     for fragment in (notice, source_chips, target_chips):
         assert_no_markup(fragment)
     if csv_button.value:  # plain text, read back as the same table: one row per target label plus the header
         with open(csv_button.value["path"], newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         assert len(rows) - 1 == len(heatmap.layout.yaxis.ticktext)
-    figures = [heatmap, *handlers.show_step(app.TRANSLATOR, translation, step)[:3]]
-    for figure in figures:
+    for figure in (heatmap, coverage):
         assert figure.layout.height and figure.layout.height > 0
         for label in figure_labels(figure):
             assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
-    assert_no_markup(handlers.show_step(app.TRANSLATOR, translation, step)[3])
+    if panel is not None:  # the step panel's data: drawn by step_panel.js with textContent, one story per step
+        assert len(panel["stories"]) == len(panel["answer"]["step_details"]) == len(translation.target_tokens)
+        assert panel["stories"][min(step, len(panel["stories"]) - 1)].startswith("Step ")

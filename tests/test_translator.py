@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from answer_checks import NEW_KEYS, check_step_details
 from conftest import check_translation
 
 
@@ -51,35 +52,6 @@ def test_long_input_is_truncated_and_says_so(tiny_translator):
 
 
 # --- the API answer (CONTRACT item 2): every key, shapes that agree, numbers that are finite ------------------
-
-NEW_KEYS = {"score_function", "temperature", "search", "stop_reason", "unknown_pieces", "step_details", "coverage"}
-STEP_KEYS = {"fed", "state", "similarity", "scores", "attention", "context", "combined", "top", "written"}
-
-
-def check_step_details(answer: dict, config) -> None:
-    """The step_details of a to_dict() answer against its target tokens and the model's sizes."""
-    steps, sources = answer["step_details"], len(answer["source_tokens"])
-    assert len(steps) == len(answer["target_tokens"])
-    attends = config.attention != "none"
-    for t, step in enumerate(steps):
-        assert set(step) == STEP_KEYS | {"written_rank", "beam_note"}
-        assert step["written"] == answer["target_tokens"][t]
-        assert step["fed"] == ("<s>" if t == 0 else answer["target_tokens"][t - 1])
-        assert len(step["state"]) == config.decoder_hidden and len(step["combined"]) == config.combine_dim
-        assert [s["token"] for s in step["top"]] == [s["token"] for s in answer["steps"][t]]
-        assert -1 <= step["written_rank"] < len(step["top"])
-        if not attends:
-            assert step["attention"] is step["scores"] is step["context"] is step["similarity"] is None
-            continue
-        assert len(step["attention"]) == len(step["scores"]) == sources
-        assert sum(step["attention"]) == pytest.approx(1.0, abs=1e-3)
-        assert len(step["context"]) == config.encoder_output_dim
-        if config.attention == "cosine":
-            assert all(-1 <= s <= 1 for s in step["similarity"])
-            scaled = [answer["temperature"] * s for s in step["similarity"]]
-            assert scaled == pytest.approx(step["scores"], abs=2e-3 * answer["temperature"])
-        else:
-            assert step["similarity"] is None
 
 
 @pytest.mark.parametrize("beam_size", [1, 3])
