@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: never call home
@@ -32,6 +31,7 @@ MODEL_DIR = Path(os.environ.get("TRANSLATOR_MODEL_DIR") or ROOT / "assets" / "en
 BASELINE_DIR = Path(os.environ.get("TRANSLATOR_BASELINE_DIR") or ROOT / "assets" / "en-es-noattn")
 LENGTH_ANALYSIS = Path(os.environ.get("TRANSLATOR_LENGTH_ANALYSIS") or ROOT / "assets" / "length_analysis.json")
 CSS = (ROOT / "model" / "web" / "style.css").read_text(encoding="utf-8")
+STEP_PANEL = (ROOT / "model" / "web" / "step_panel.js").read_text(encoding="utf-8")
 LAUNCH_OPTIONS = dict(theme=gr.themes.Default(), css=CSS)
 
 
@@ -69,20 +69,22 @@ def build_demo(
             source_chips = gr.HTML(handlers.chips_html("English pieces", []), elem_id="source-pieces")
             target_chips = gr.HTML(handlers.chips_html("Spanish pieces", []), elem_id="target-pieces")
             merge = gr.Checkbox(label="Merge pieces into words", value=False, info=texts.MERGE_INFO)
-            heatmap = gr.Plot(plots.message_figure(texts.TRANSLATE_FIRST), label="Attention", elem_id="attention-plot")
+            with gr.Row(equal_height=False):
+                heatmap = gr.Plot(
+                    plots.message_figure(texts.TRANSLATE_FIRST), label="Attention", elem_id="attention-plot", scale=3
+                )
+                coverage = gr.Plot(
+                    plots.message_figure(texts.TRANSLATE_FIRST), label=texts.COVERAGE_LABEL, elem_id="coverage-plot",
+                    scale=1, min_width=260,
+                )  # fmt: skip
             with gr.Row():
                 csv_button = gr.DownloadButton("Download CSV", interactive=False, size="sm")
                 json_button = gr.DownloadButton("Download JSON", interactive=False, size="sm")
+            with gr.Accordion("What is </s>?", open=False):
+                gr.Markdown(texts.end_marker_markdown())
             gr.Markdown(texts.STEP_INTRO)
-            step = gr.Slider(1, 2, value=1, step=1, label="Output step", interactive=False, elem_id="step")
-            story = gr.HTML(elem_id="step-story")
-            no_step = plots.message_figure(texts.NO_STEP)
-            with gr.Row():
-                score_plot = gr.Plot(no_step, label="1. Raw scores", scale=2, min_width=300)
-                weight_plot = gr.Plot(no_step, label="2. Softmax weights", scale=2, min_width=300)
-                candidate_plot = gr.Plot(no_step, label="3. Next piece", scale=1, min_width=220)
-            with gr.Accordion("API answer (JSON)", open=False):
-                api_json = gr.JSON(label="Client(url).predict(text, api_name='/translate')")
+            panel = gr.HTML(None, html_template='<div class="sp"></div>', js_on_load=STEP_PANEL, elem_id="step-panel")
+            details = gr.JSON(label="translation details", visible=False)  # the API answer, for API clients only
 
         with gr.Tab("Why attention?"):
             gr.Markdown(f"{texts.LENGTH_CAPTION}\n\n{explain.length_story(series)}")
@@ -99,35 +101,25 @@ def build_demo(
         with gr.Tab("About"):
             gr.Markdown(texts.about_markdown(translator))
 
-        def translate(text: str, decoding: str, beam_size: float, max_length: float):
-            return handlers.translate(translator, text, decoding, beam_size, max_length)
+        def translate(text: str, decoding: str, beam_size: float, max_length: float) -> tuple[str, dict]:
+            return handlers.translate(translator, text, decoding, beam_size, max_length)[:2]
 
-        def compare(text: str):
+        def show(text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool) -> tuple:
+            return handlers.page(translator, text, decoding, beam_size, max_length, merge_words)
+
+        def compare(text: str) -> tuple:
             return handlers.compare(translator, baseline, series, text)
 
-        translate_inputs = [source, decoding, beam_size, length]
-        translate_outputs = [spanish, api_json, last]
-        render_outputs = [notice, source_chips, target_chips, heatmap, csv_button, json_button, step]
-        step_outputs = [score_plot, weight_plot, candidate_plot, story]
-        show_step = partial(handlers.show_step, translator)
+        page_inputs = [source, decoding, beam_size, length, merge]
+        page_outputs = [spanish, panel, notice, source_chips, target_chips, heatmap, csv_button, json_button, coverage]
         private = dict(api_visibility="private")
-
-        def then_render(event):
-            """After a translation: the rest of the tab, then the first decoding step."""
-            event.then(handlers.render, [last, merge], render_outputs, **private).then(
-                show_step, [last, step], step_outputs, **private
-            )
-
-        then_render(
-            gr.on(
-                [translate_button.click, source.submit], translate, translate_inputs, translate_outputs,
-                api_name="translate",
-            )
-        )  # fmt: skip
-        then_render(examples.load_input_event.then(translate, translate_inputs, translate_outputs, **private))
+        # One event draws the whole tab; the step panel then works in the browser. A new search re-translates.
+        show_triggers = [translate_button.click, source.submit, decoding.change, beam_size.release, length.release]
+        gr.on(show_triggers, show, page_inputs, [*page_outputs, last], **private)
+        examples.load_input_event.then(show, page_inputs, [*page_outputs, last], **private)
         merge.change(handlers.show_heatmap, [last, merge], [heatmap, csv_button, json_button], **private)
-        # always_last: while one step is drawing, a quick drag still ends on the step the slider shows
-        step.input(show_step, [last, step], step_outputs, trigger_mode="always_last", **private)
+        # API clients only (no trigger on the page); preprocess=False: checked_search reports bad values itself
+        gr.on([], translate, page_inputs[:4], [spanish, details], api_name="translate", preprocess=False)
         gr.on(
             [compare_button.click, compare_source.submit], compare, [compare_source],
             [length_plot, attended_text, baseline_text], api_name="compare",

@@ -1,11 +1,13 @@
-"""The page's handlers (model/web/handlers.py) called as plain functions, and app.build_demo, on a real model
-(see web_support for which)."""
+"""The page: its handlers (model/web/handlers.py) called as plain functions, and app.build_demo's wiring, on a real
+model (see web_support for which). The browser side (step_panel.js) is covered by tests/test_browser.py."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -14,10 +16,13 @@ import plotly.graph_objects as go
 import pytest
 from sentences import FOUNDING, HOSTILE
 
-from model import Translator
+from model import Translator, explain
 from model.web import handlers, texts
 
 pytest_plugins = ["web_support"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_OUTPUTS = ("text", "panel", "notice", "source", "target", "heatmap", "csv", "json", "coverage", "translation")
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +36,24 @@ def baseline(web_setup) -> Translator:
 
 
 @pytest.fixture(scope="module")
-def series(web_setup):
-    return handlers.explain.length_series(json.loads(web_setup.length_analysis.read_text()))
+def series(web_setup) -> list:
+    return explain.length_series(json.loads(web_setup.length_analysis.read_text()))
 
 
-def heatmap_of(rendered: tuple) -> go.Figure:
-    return rendered[3]
+@pytest.fixture(scope="module")
+def demo(translator, baseline, web_setup) -> gr.Blocks:
+    import app  # builds no page of its own for the tests: they pass their models to build_demo
+
+    return app.build_demo(translator, baseline, web_setup.length_analysis)
+
+
+def show(translator: Translator, text: str, merge: bool = False, **search) -> dict:
+    """handlers.page's outputs by name."""
+    values = handlers.page(
+        translator, text, search.get("decoding", handlers.GREEDY), search.get("beam_size", 5),
+        search.get("max_length", translator.config.max_target_tokens), merge,
+    )  # fmt: skip
+    return dict(zip(PAGE_OUTPUTS, values, strict=True))
 
 
 def download_path(button: gr.DownloadButton) -> Path:
@@ -60,26 +77,41 @@ def test_translate_returns_text_json_and_state(translator):
     assert data["source_tokens"] == translation.source_tokens and data["source_tokens"][-1] == "</s>"
     rows, columns = len(data["target_tokens"]), len(data["source_tokens"])
     assert np.array(data["attention"]).shape == (rows, columns) == np.array(data["scores"]).shape
-    assert len(data["steps"]) == rows and data["notes"] == []
-    json.dumps(data)  # what the API returns must be JSON
+    assert len(data["steps"]) == rows == len(data["step_details"]) and data["notes"] == []
+    json.dumps(data, allow_nan=False)  # what the API returns must be JSON
 
 
-def test_render_builds_chips_heatmap_downloads_and_slider(translator):
-    _, _, translation = handlers.translate(translator, FOUNDING)
-    notice, source_chips, target_chips, heatmap, csv_button, json_button, slider = handlers.render(translation, False)
-    assert notice == ""
-    assert source_chips.count('class="chip"') == len(translation.source_tokens)
-    assert target_chips.count('class="chip"') == len(translation.target_tokens)
-    assert np.asarray(heatmap.data[0].z).shape == translation.attention.shape
-    assert slider.maximum == max(len(translation.target_tokens), 2) and slider.value == 1
-    assert csv_button.interactive and json_button.interactive
-    rows = list(csv.reader(download_path(csv_button).read_text(encoding="utf-8").splitlines()))
+def test_one_answer_draws_the_whole_tab(translator):
+    page = show(translator, FOUNDING)
+    translation = page["translation"]
+    assert page["text"] == translation.text and page["notice"] == ""
+    assert page["source"].count('class="chip"') == len(translation.source_tokens)
+    assert page["target"].count('class="chip"') == len(translation.target_tokens)
+    assert np.asarray(page["heatmap"].data[0].z).shape == translation.attention.shape
+    assert len(page["coverage"].data[0].y) == len(translation.coverage) > 0
+    rows = list(csv.reader(download_path(page["csv"]).read_text(encoding="utf-8").splitlines()))
     assert len(rows) == len(translation.target_tokens) + 1 and len(rows[0]) == len(translation.source_tokens) + 1
-    assert json.loads(download_path(json_button).read_text(encoding="utf-8"))["unit"] == "pieces"
-    assert download_path(csv_button).name == "attention-pieces.csv"
+    assert json.loads(download_path(page["json"]).read_text(encoding="utf-8"))["unit"] == "pieces"
+    assert download_path(page["csv"]).name == "attention-pieces.csv"
 
 
-def test_downloads_reuse_files_and_old_ones_are_pruned(translator, tmp_path, monkeypatch):
+def test_the_step_panel_gets_every_step_once(translator):
+    """What step_panel.js draws from: the API answer, a story per step, and each piece's word row."""
+    page = show(translator, "I would like a cup of coffee, please.")
+    translation, panel = page["translation"], page["panel"]
+    steps = len(translation.target_tokens)
+    assert panel["answer"]["target_tokens"] == translation.target_tokens
+    assert len(panel["answer"]["step_details"]) == len(panel["stories"]) == len(panel["word_row"]) == steps
+    assert panel["stories"][1].startswith(f"Step 2 of {steps}.")
+    assert panel["word_row"] == sorted(panel["word_row"]) and panel["word_row"][-1] == len(panel["words"]) - 1
+    detail = panel["answer"]["step_details"][1]
+    assert (
+        len(detail["attention"]) == len(translation.source_tokens) and detail["written"] == translation.target_tokens[1]
+    )
+    json.dumps(panel, allow_nan=False)
+
+
+def test_downloads_reuse_files_and_old_ones_are_pruned(tmp_path, monkeypatch):
     monkeypatch.setattr(handlers, "EXPORT_DIR", tmp_path)
     first = Path(handlers.write_export("a,b\n", "attention.csv"))
     assert first.read_text() == "a,b\n" and Path(handlers.write_export("a,b\n", "attention.csv")) == first
@@ -93,80 +125,89 @@ def test_downloads_reuse_files_and_old_ones_are_pruned(translator, tmp_path, mon
 
 
 def test_merging_into_words_keeps_rows_summing_to_one(translator):
-    _, _, translation = handlers.translate(translator, FOUNDING)
-    figure, csv_button, _ = handlers.show_heatmap(translation, True)
-    z = np.asarray(figure.data[0].z)
-    assert z.shape[1] == len(FOUNDING.split()) + 1  # words plus </s>
+    page = show(translator, FOUNDING, merge=True)
+    z = np.asarray(page["heatmap"].data[0].z)
+    assert z.shape == (len(page["panel"]["words"]), len(FOUNDING.split()) + 1)  # words plus </s>
     np.testing.assert_allclose(z.sum(axis=1), 1.0, atol=1e-4)
-    assert download_path(csv_button).name == "attention-words.csv"
-
-
-def test_show_step_draws_the_three_charts_and_a_story(translator):
-    _, _, translation = handlers.translate(translator, "I would like a cup of coffee, please.")
-    scores, weights, candidates, story = handlers.show_step(translator, translation, 2)
-    assert len(scores.data[0].y) == len(weights.data[0].y) == len(translation.source_tokens)
-    assert list(weights.data[0].y) == pytest.approx(translation.attention[1].tolist())
-    assert len(candidates.data[0].y) == len(translation.steps[1])
-    assert story.startswith("<p>Step 2 of")
-    assert handlers.show_step(translator, translation, 999)[3].startswith(
-        f"<p>Step {len(translation.target_tokens)} of"
-    )
+    assert download_path(page["csv"]).name == "attention-words.csv"
+    figure, _, _ = handlers.show_heatmap(page["translation"], False)  # the checkbox turned off again
+    assert np.asarray(figure.data[0].z).shape == page["translation"].attention.shape
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n\t", None])
 def test_empty_input_gets_a_friendly_message_and_no_error(translator, blank):
-    text, data, translation = handlers.translate(translator, blank)
-    assert text == "" and data["notes"] == ["Type an English sentence, then press Translate."]
-    rendered = handlers.render(translation, True)
-    assert "Type an English sentence" in rendered[0] and is_message(heatmap_of(rendered))
-    assert rendered[4].interactive is False and rendered[6].interactive is False
-    assert all(is_message(figure) for figure in handlers.show_step(translator, translation, 1)[:3])
-    assert is_message(handlers.render(None, False)[3])  # before any translation
+    page = show(translator, blank, merge=True)
+    assert page["text"] == "" and page["panel"] is None and "Type an English sentence" in page["notice"]
+    assert is_message(page["heatmap"]) and is_message(page["coverage"]) and page["csv"].interactive is False
+    assert handlers.translate(translator, blank)[1]["notes"] == [texts.TYPE_SOMETHING]
+    assert is_message(handlers.show_heatmap(None, False)[0])  # before any translation
 
 
 def test_html_input_stays_text_everywhere(translator):
-    _, data, translation = handlers.translate(translator, HOSTILE)
-    rendered = handlers.render(translation, False)
-    html_outputs = [rendered[0], rendered[1], rendered[2], handlers.show_step(translator, translation, 1)[3]]
-    for html in html_outputs:
+    page = show(translator, HOSTILE)
+    for html in (page["notice"], page["source"], page["target"]):
         assert "<img" not in html and "<b>" not in html and "onerror=alert(1)>" not in html
-    assert "&lt;/s&gt;" in rendered[1]  # even the end marker is escaped, not parsed as a closing tag
-    assert data["source"] == HOSTILE  # the API returns the text itself; JSON is not HTML
-    for axis in (heatmap_of(rendered).layout.xaxis, heatmap_of(rendered).layout.yaxis):
+    assert "&lt;/s&gt;" in page["source"]  # even the end marker is escaped, not parsed as a closing tag
+    assert page["panel"]["answer"]["source"] == HOSTILE  # JSON for the panel script, which sets textContent only
+    for axis in (page["heatmap"].layout.xaxis, page["heatmap"].layout.yaxis):
         assert all("<" not in label for label in axis.ticktext)
 
 
+def test_the_panel_script_never_parses_text_as_html():
+    script = (ROOT / "model" / "web" / "step_panel.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", script)
+
+
 def test_long_input_is_truncated_with_a_visible_notice(translator):
-    _, data, translation = handlers.translate(translator, "word " * 400)
-    assert translation.truncated and len(translation.source_tokens) == translator.max_input_tokens + 1
-    assert any("truncated" in note for note in data["notes"])
-    assert "truncated" in handlers.render(translation, False)[0]
+    page = show(translator, "word " * 400)
+    assert page["translation"].truncated
+    assert len(page["translation"].source_tokens) == translator.max_input_tokens + 1
+    assert "truncated" in page["notice"]
     assert handlers.translate(translator, "a" * 1_000_000)[2].truncated  # a pasted book is cut before tokenizing
 
 
 def test_any_unicode(translator):
     for text in ["مرحبا بالعالم", "日本語のテキスト", "👩‍👩‍👧‍👦🙂", "\x00\x1b[31m", "e\u0301\u0302"]:
-        _, data, translation = handlers.translate(translator, text)
-        handlers.render(translation, True)
-        handlers.show_step(translator, translation, 1)
-        json.dumps(data)
+        page = show(translator, text, merge=True)
+        json.dumps(page["panel"], allow_nan=False)
 
 
 def test_decoding_options(translator):
-    _, greedy, _ = handlers.translate(translator, FOUNDING, handlers.GREEDY, 5, translator.config.max_target_tokens)
-    _, beam, _ = handlers.translate(translator, FOUNDING, handlers.BEAM, 3, translator.config.max_target_tokens)
+    _, greedy, _ = handlers.translate(translator, FOUNDING, handlers.GREEDY, 5)
+    _, beam, _ = handlers.translate(translator, FOUNDING, handlers.BEAM, 3)
     assert np.array(beam["attention"]).shape == (len(beam["target_tokens"]), len(beam["source_tokens"]))
-    _, short, _ = handlers.translate(translator, FOUNDING, handlers.GREEDY, 5, 3)
-    assert len(short["target_tokens"]) <= 3 and short["target_tokens"] == greedy["target_tokens"][:3]
+    assert beam["search"]["decoding"] == "beam" and beam["search"]["beam_size"] == 3
+    _, short, _ = handlers.translate(translator, FOUNDING, handlers.GREEDY, 5, 5)
+    assert short["target_tokens"] == greedy["target_tokens"][:5] and short["stop_reason"] == "length"
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        {"decoding": "Sampling"},
+        {"beam_size": 1},
+        {"beam_size": 11},
+        {"beam_size": 2.5},
+        {"beam_size": "5"},
+        {"beam_size": math.nan},
+        {"max_length": 4},
+        {"max_length": 10_000},
+        {"max_length": True},
+    ],
+)
+def test_out_of_range_search_is_a_clear_error_without_a_traceback(translator, search):
+    arguments = {"decoding": handlers.BEAM, "beam_size": 5, "max_length": 50, **search}
+    with pytest.raises(gr.Error) as error:
+        handlers.translate(translator, "Let's go.", **arguments)
+    assert not error.value.print_exception and next(iter(search)) in error.value.message
 
 
 def test_no_attention_model_is_handled(baseline):
-    _, data, translation = handlers.translate(baseline, "Where is the train station?")
-    assert data["attention"] is None and translation.attention is None
-    heatmap, csv_button, json_button = handlers.show_heatmap(translation, True)
-    assert is_message(heatmap) and not csv_button.interactive and not json_button.interactive
-    scores, weights, candidates, story = handlers.show_step(baseline, translation, 1)
-    assert is_message(scores) and is_message(weights) and candidates.data and "no attention" in story
+    page = show(baseline, "Where is the train station?")
+    assert page["panel"]["answer"]["attention"] is None and page["translation"].attention is None
+    assert page["panel"]["answer"]["step_details"][0]["combined"]  # the panel still shows tanh(W h) and the top 5
+    assert is_message(page["heatmap"]) and is_message(page["coverage"])
+    assert not page["csv"].interactive and not page["json"].interactive
 
 
 def test_why_attention_compares_both_models(translator, baseline, series):
@@ -184,18 +225,25 @@ def test_why_attention_without_data_or_baseline(translator):
     assert is_message(blank[0]) and blank[1].startswith("Type")
 
 
-def test_about_reports_scores_or_not_measured_yet(translator):
+def test_about_reports_scores_licences_and_no_spaces_only_pointer(translator):
     about = texts.about_markdown(translator)
     assert f"{translator.model.parameter_count():,}" in about and translator.config.attention in about
-    assert "tatoeba.org" in about and "manythings.org/anki" in about and "CC-BY 2.0" in about
+    assert "tatoeba.org" in about and "manythings.org/anki" in about
+    assert "CC-BY 2.0" in about and "MIT" in about and "Files tab" not in about  # as the README says
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "CC-BY 2.0" in readme and "MIT" in readme
     assert "the last 0 minutes" not in about  # a run that only converted its model trained for no time
     if translator.config.output_pieces:
         assert f"scores the {translator.config.output_pieces:,} pieces" in about
-    distilled = shipped_was_distilled(translator)
-    assert ("knowledge distillation" in about) == distilled
+    assert ("knowledge distillation" in about) == shipped_was_distilled(translator)
     assert "Not measured yet" in texts.scores_markdown(None)
     metrics = {"scores": {"greedy": {"test_split": {"overall": {"bleu": 41.25, "chrf": 60.0, "sentences": 9}}}}}
     assert "| greedy | held-out corpus sentences | 41.2 | 60.0 | 9 |" in texts.scores_markdown(metrics)
+
+
+def test_end_marker_is_explained_as_text(tmp_path):
+    markdown = texts.end_marker_markdown(tmp_path / "not-measured.json")
+    assert "&lt;/s&gt; is the end-of-sentence marker" in markdown and "</s>" not in markdown
 
 
 def test_budget_note_names_each_models_training(translator, baseline):
@@ -203,15 +251,31 @@ def test_budget_note_names_each_models_training(translator, baseline):
     assert texts.budget_note(translator, None) == ""
     note = texts.budget_note(translator, baseline)
     assert note.startswith("The attention model here is the shipped one (") and "epochs" in note
-    distilled = shipped_was_distilled(translator)
-    assert ("learning from a larger model's translations" in note) == distilled
+    assert ("learning from a larger model's translations" in note) == shipped_was_distilled(translator)
 
 
-def test_only_translate_and_compare_are_public_api(translator, baseline, web_setup):
-    import app
+def dependency(demo: gr.Blocks, api_name: str) -> dict:
+    return next(d for d in demo.get_config_file()["dependencies"] if d["api_name"] == api_name)
 
-    demo = app.build_demo(translator, baseline, web_setup.length_analysis)
-    assert isinstance(demo, gr.Blocks)
+
+def test_only_translate_and_compare_are_public_api(demo):
     dependencies = demo.get_config_file()["dependencies"]
     public = sorted(d["api_name"] for d in dependencies if d["api_visibility"] == "public")
     assert public == ["compare", "translate"]
+
+
+def test_translate_endpoint_is_for_api_clients_with_named_outputs(demo):
+    translate = dependency(demo, "translate")
+    assert translate["targets"] == []  # the page itself draws everything with one private event instead
+    labels = [block.label for block in demo.blocks.values() if block._id in translate["outputs"]]
+    assert sorted(labels) == ["Spanish", "translation details"]
+
+
+def test_one_event_per_translation_and_new_search_options_retranslate(demo):
+    """Enter, the button, the search options and the examples each start one event that draws the whole tab."""
+    config = demo.get_config_file()
+    names = {component["id"]: component["props"].get("label") for component in config["components"]}
+    page_events = [d for d in config["dependencies"] if len(d["outputs"]) == len(PAGE_OUTPUTS)]
+    triggers = {(names.get(target), event) for d in page_events for target, event in d["targets"]}
+    assert {("English", "submit"), ("Search", "change"), ("Beam size", "release")} <= triggers
+    assert all(not d.get("trigger_after") for d in page_events if d["targets"] != [])  # no translate -> render chain

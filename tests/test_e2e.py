@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from sentences import FOUNDING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,26 @@ def test_compare_endpoint_and_nothing_else_is_public(client):
     _, attended, baseline = client.predict("Let's go.", api_name="/compare")
     assert attended and baseline
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/translate", "/compare"}
+
+
+def test_view_api_names_what_translate_returns(client):
+    endpoint = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/translate"]
+    assert [output["label"] for output in endpoint["returns"]] == ["Spanish", "translation details"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["text", "decoding", "beam_size", "max_length"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("Beam search", 50, 100), "beam_size must be a whole number from 2 to 10, not 50"),
+        (("Greedy", 5, 3), "max_length must be a whole number from 5 to"),
+        (("Sampling", 5, 100), "decoding must be 'Greedy' or 'Beam search'"),
+    ],
+)
+def test_out_of_range_values_get_a_clear_error_and_no_traceback(client, live_app, arguments, message):
+    with pytest.raises(AppError, match=message):
+        client.predict("Let's go.", *arguments, api_name="/translate")
+    assert "Traceback" not in live_app.stderr()
 
 
 def test_server_never_reaches_the_network(client, live_app):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import os
 import shutil
 import tempfile
@@ -18,11 +19,14 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from model import Translation, Translator, explain, plots
+from model.words import word_groups, word_label
 
 from . import texts
 
 EXPORT_DIR = Path(tempfile.gettempdir()) / "translator-exports"
 GREEDY, BEAM = "Greedy", "Beam search"
+BEAM_SIZES = range(2, 11)  # the page's slider; docs/page.md lists the same ranges
+MIN_LENGTH = 5  # shortest output limit, in pieces
 
 try:  # ZeroGPU on Hugging Face Spaces: GPU work must run inside spaces.GPU; elsewhere nothing changes
     import spaces
@@ -36,10 +40,10 @@ except ImportError:
 
 @gpu
 def run_translation(
-    translator: Translator, text: str, beam_size: int = 1, max_length: int | None = None
+    translator: Translator, text: str, beam_size: int = 1, max_length: int | None = None, details: bool = False
 ) -> Translation:
     """All model work goes through here (the one function ZeroGPU needs to wrap)."""
-    return translator.translate(str(text or ""), beam_size=beam_size, max_length=max_length, details=True)
+    return translator.translate(str(text or ""), beam_size=beam_size, max_length=max_length, details=details)
 
 
 def notes_of(translation: Translation) -> list[str]:
@@ -48,14 +52,44 @@ def notes_of(translation: Translation) -> list[str]:
     return list(translation.notes)
 
 
-def translate(
-    translator: Translator, text: str, decoding: str = GREEDY, beam_size: float = 5, max_length: float | None = None
-) -> tuple[str, dict, Translation]:
-    """The API endpoint: Spanish text, JSON (tokens, attention, scores, steps, notes), and the page's Translation."""
-    beam = int(beam_size) if decoding == BEAM else 1
+def checked_search(translator: Translator, decoding: str, beam_size: float, max_length: float | None) -> dict:
+    """The search an API client or the page asked for, as translate's keyword arguments.
+
+    Values outside the page's own ranges (docs/page.md, "The API") raise gr.Error: the client reads the message,
+    and the server log stays free of tracebacks.
+    """
     cap = translator.config.max_target_tokens
-    limit = None if max_length is None or int(max_length) >= cap else max(1, int(max_length))
-    result = run_translation(translator, text, beam, limit)
+    if decoding not in (GREEDY, BEAM):
+        raise gr.Error(f"decoding must be {GREEDY!r} or {BEAM!r}, not {decoding!r}.", print_exception=False)
+    beam = _whole_number("beam_size", beam_size, BEAM_SIZES)
+    limit = cap if max_length is None else _whole_number("max_length", max_length, range(MIN_LENGTH, cap + 1))
+    return {"beam_size": beam if decoding == BEAM else 1, "max_length": None if limit >= cap else limit}
+
+
+def _whole_number(name: str, value, allowed: range) -> int:
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if number and value == int(value) and int(value) in allowed:
+        return int(value)
+    raise gr.Error(
+        f"{name} must be a whole number from {allowed.start} to {allowed.stop - 1}, not {value!r}.",
+        print_exception=False,
+    )
+
+
+def translate(
+    translator: Translator,
+    text: str,
+    decoding: str = GREEDY,
+    beam_size: float = 5,
+    max_length: float | None = None,
+    details: bool = True,
+) -> tuple[str, dict, Translation]:
+    """The /translate API endpoint: Spanish text, the answer's JSON (docs/page.md), and the Translation itself."""
+    if text is not None and not isinstance(text, str):
+        raise gr.Error(f"text must be a string, not {type(text).__name__}.", print_exception=False)
+    result = run_translation(
+        translator, text, **checked_search(translator, decoding, beam_size, max_length), details=details
+    )
     return result.text, {**result.to_dict(), "notes": notes_of(result)}, result
 
 
@@ -105,7 +139,7 @@ def show_heatmap(
     if translation.attention is None:
         return without_heatmap("This model has no attention, so there is nothing to draw.")
     view = explain.attention_view(translation, merge_words)
-    figure = plots.attention_heatmap(view.weights, view.scores, view.source, view.target)
+    figure = plots.attention_heatmap(view.weights, view.scores, view.source, view.target, selected=0)
     csv_path = write_export(explain.attention_csv(view), f"attention-{view.unit}.csv")
     json_path = write_export(explain.attention_json(translation, view), f"attention-{view.unit}.json")
     return (
@@ -120,38 +154,53 @@ def without_heatmap(message: str) -> tuple[go.Figure, gr.DownloadButton, gr.Down
     return plots.message_figure(message), disabled, disabled
 
 
-def render(translation: Translation | None, merge_words: bool) -> tuple:
-    """Everything on the Translate tab that follows from one translation, except the step panel."""
-    source = translation.source_tokens if translation else []
-    target = translation.target_tokens if translation else []
-    steps = len(target)
-    slider = gr.Slider(minimum=1, maximum=max(steps, 2), value=1, step=1, interactive=steps > 1)
+def page(
+    translator: Translator, text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool
+) -> tuple:
+    """Everything the Translate tab shows for one sentence, from one translation, in one answer.
+
+    -> (Spanish text, step panel data, notices, English chips, Spanish chips, heatmap, coverage chart,
+    CSV download, JSON download, the Translation kept for "Merge pieces into words").
+    """
+    _, answer, translation = translate(translator, text, decoding, beam_size, max_length)
     return (
+        translation.text,
+        panel_data(translator, translation, answer),
         notice_html(translation),
-        chips_html("English pieces", source),
-        chips_html("Spanish pieces", target),
+        chips_html("English pieces", translation.source_tokens),
+        chips_html("Spanish pieces", translation.target_tokens),
         *show_heatmap(translation, merge_words),
-        slider,
+        coverage_figure(translation),
+        translation,
     )
 
 
-def show_step(
-    translator: Translator, translation: Translation | None, step: float
-) -> tuple[go.Figure, go.Figure, go.Figure, str]:
-    """One decoding step: raw scores, softmax weights, top next-token probabilities, and a sentence on them."""
-    no_step = plots.message_figure(texts.NO_STEP)
-    if translation is None or not translation.target_tokens:
-        return no_step, no_step, no_step, ""
-    index = min(max(int(step) - 1, 0), len(translation.target_tokens) - 1)
-    story = f"<p>{html.escape(explain.step_story(translation, index, translator.config.output_size))}</p>"
-    candidates = plots.candidate_bars(translation.steps[index], translation.target_tokens[index])
-    if translation.attention is None or translation.scores is None:
-        no_attention = plots.message_figure("No attention in this model.")
-        return no_attention, no_attention, candidates, story
-    source = translation.source_tokens
-    scores = plots.score_bars(source, translation.scores[index])
-    weights = plots.weight_bars(source, translation.attention[index])
-    return scores, weights, candidates, story
+def panel_data(translator: Translator, translation: Translation, answer: dict) -> dict | None:
+    """What the step panel (step_panel.js) draws in the browser: the API answer, plus per step its story and
+    the heatmap row it falls in when pieces are merged into words. None: nothing translated."""
+    target = translation.target_tokens
+    if not target:
+        return None
+    vocabulary = translator.config.output_size
+    groups = word_groups(target)
+    word_row = [row for row, group in enumerate(groups) for _ in group]
+    return {
+        "answer": answer,
+        "stories": [explain.step_story(translation, step, vocabulary) for step in range(len(target))],
+        "word_row": word_row,
+        "words": [word_label(target, group) for group in groups],
+        "vocabulary": vocabulary,
+    }
+
+
+def coverage_figure(translation: Translation) -> go.Figure:
+    """Per English word, the attention it received over the whole translation; flagged words marked."""
+    if not translation.target_tokens:
+        return plots.message_figure(texts.TRANSLATE_FIRST)
+    words = translation.coverage
+    return plots.coverage_chart(
+        [w.word for w in words], [w.coverage for w in words], [w.flagged for w in words], translation.coverage_threshold
+    )
 
 
 def length_figure(series: list[explain.LengthSeries], words: int | None = None) -> go.Figure:

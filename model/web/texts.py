@@ -5,6 +5,7 @@ Plain Markdown with numbers from the model folder; never user input.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from model import Translator, explain
@@ -14,8 +15,8 @@ INTRO = """# English → Spanish, and why
 An LSTM encoder–decoder translates your sentence; the heatmap shows, for every Spanish piece it wrote,
 how much it looked at each English piece (its **attention**). Step through one decoding step below the heatmap."""
 STEP_INTRO = """### One decoding step
-Score every English piece → softmax → weighted sum (context) → combine with the decoder state → fully connected layer
-→ next piece. Move the slider to pick the step."""
+The decoder state h meets every English piece (scores) → softmax (attention weights) → weighted sum (context c)
+→ tanh(W·[h; c]) → fully connected layer → next piece. Move the slider, or click a heatmap row, to pick the step."""
 LENGTH_CAPTION = (
     "Does attention matter more for long sentences? BLEU (higher is better) on held-out sentences, "
     "grouped by the English sentence's length in words, for models trained the same way with and without attention."
@@ -25,7 +26,7 @@ MERGE_INFO = (
     "its columns summed, so each row still sums to 100%."
 )
 TRANSLATE_FIRST = "Translate a sentence to see where the model looks."
-NO_STEP = "No step to show yet."
+COVERAGE_LABEL = "Attention each English word received"
 TYPE_SOMETHING = "Type an English sentence, then press Translate."
 EXAMPLES = [
     "Let's go.",
@@ -40,6 +41,15 @@ TEST_SETS = {
     "tatoeba": "Tatoeba-Challenge test",
     "tatoeba_unseen": "Tatoeba-Challenge, English unseen in training",
 }
+
+
+COVERAGE_REPORT = Path(__file__).resolve().parents[2] / "assets" / "results" / "coverage.json"  # bench/coverage.py
+
+
+def end_marker_markdown(report: Path = COVERAGE_REPORT) -> str:
+    """What </s> is and why attention parks there, with the measured share where bench/coverage.py has run."""
+    measured = explain.end_marker_summary(explain.read_json(report))
+    return html.escape(f"{explain.EOS_EXPLANATION} {measured}".strip(), quote=False)
 
 
 def model_metrics(translator: Translator) -> dict:
@@ -130,11 +140,13 @@ Trained on {training_markdown(translator, metrics)}.
 ### Measured quality
 {scores_markdown(metrics or None, translator.int8)}
 
-### Data
+### Data and licences
 Sentence pairs from the [Tatoeba Project](https://tatoeba.org), distributed by
 [manythings.org/anki](https://www.manythings.org/anki/), licensed under
-[CC-BY 2.0 (France)](https://creativecommons.org/licenses/by/2.0/fr/). Thanks to the Tatoeba contributors.
+[CC-BY 2.0](https://creativecommons.org/licenses/by/2.0/). Thanks to the Tatoeba contributors.
+The code is under the MIT licence.
 
 ### More
-How it was built, trained and measured: see the README in this Space's repository (Files tab).
+How it was built, trained and measured: README.md and the docs/ folder beside app.py (docs/page.md describes
+this page and its API).
 """
