@@ -137,6 +137,11 @@ class TrainConfig:
     patience: int = _flag(3, "Epochs without dev BLEU gain before stopping.")
     threads: int = _flag(0, "Torch threads (0 = torch's default); also the number of beam-distillation workers.")
     device: str = _flag("auto", "auto, cpu or cuda.")
+    dist_timeout_s: float = _flag(
+        1800.0,
+        "Under torchrun: seconds a rank waits for the others (to join, or at a step) before the run stops with an "
+        "error; rank 0's dev scoring and tokenizer training happen inside such a wait.",
+    )
     resume: bool = _flag(False, "Continue from <work-dir>/last.pt.")
     # --- starting point, teacher, averaging ---
     init_from: str = _flag(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +33,15 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def replace_folder(new: str | Path, target: str | Path) -> None:
+    """Put the finished folder ``new`` in the place of ``target`` by renames: a reader finds the old folder whole or
+    the new one whole, never a mix (at most, for the instant between two renames, no folder)."""
+    new, target = Path(new), Path(target)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

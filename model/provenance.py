@@ -100,6 +100,7 @@ def final_metrics(config: TrainConfig, run: Run, corpus, benchmark, split, stats
         "config": {k: v for k, v in dataclasses.asdict(config).items() if k != "extra"},
         "commit": git_commit(),
         "hardware": hardware(),
+        "world_size": run.history[-1].get("world_size", 1),  # training processes of this invocation (torchrun)
         "training_minutes": round(run.seconds / 60, 1),
         "epochs": run.epoch,
         **totals(run),

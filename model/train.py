@@ -19,6 +19,7 @@ import dataclasses
 import json
 import random
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from . import distributed
 from .averaging import averaged_model, keep_snapshot
 from .batching import Batch, epoch_batches, make_batches, seen_pieces, varies_by_epoch
 from .checkpoint import load_model, read_tokenizer_names, save_model
@@ -33,6 +35,7 @@ from .config import TrainConfig
 from .data import read_pairs, split_by_english
 from .distill import distilled_pairs
 from .evaluate import read_benchmark, score
+from .files import replace_folder
 from .malloc import keep_freed_memory
 from .objective import batch_loss
 from .provenance import command_line, final_metrics, git_commit, hardware, lineage
@@ -72,10 +75,13 @@ class Destination:
     spm_names: tuple[str, str]  # source, target SentencePiece file names (the same name for a joint vocabulary)
 
     def export(self, model: Seq2Seq, fp16: bool) -> None:
-        """Write ``model`` and the tokenizer(s) as a shippable folder."""
-        save_model(model, self.out, *self.spm_names, fp16=fp16)
+        """Write ``model`` and the tokenizer(s) as a shippable folder, whole: made beside ``out``, then renamed."""
+        staging = self.out.with_name(self.out.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        save_model(model, staging, *self.spm_names, fp16=fp16)
         for name in set(self.spm_names):
-            shutil.copyfile(self.work / name, self.out / name)
+            shutil.copyfile(self.work / name, staging / name)
+        replace_folder(staging, self.out)
 
 
 def prepare_data(config: TrainConfig):
@@ -141,12 +147,16 @@ def dev_scores(model: Seq2Seq, source: Tokenizer, target: Tokenizer, dev_pairs, 
     return {"bleu": result["bleu"], "chrf": result["chrf"]}
 
 
-def train_epoch(run: Run, batches: list[Batch], device) -> dict:
-    """One pass over ``batches`` in random order (it stops early where the step budget ends)."""
-    config, model = run.config, run.model
+def train_epoch(run: Run, batches: list[Batch], device, model: Seq2Seq) -> dict:
+    """One pass over ``batches`` in random order (it stops early where the step budget ends).
+
+    ``model`` is the run's model, or under torchrun its DDP wrapper: each rank then steps on its rows of every batch.
+    """
+    config = run.config
     model.train()
     order = list(range(len(batches)))
     random.shuffle(order)
+    distributed.check_same_order(order)
     total_loss, total_tokens, start = 0.0, 0, time.perf_counter()
     bar = tqdm(order, desc=f"epoch {run.epoch + 1}", disable=config.quiet, mininterval=5, leave=False)
     for index in bar:
@@ -155,10 +165,12 @@ def train_epoch(run: Run, batches: list[Batch], device) -> dict:
         for group in run.optimizer.param_groups:
             cycle_step, cycle_steps = run.step - run.schedule_start, (run.total_steps or 10**9) - run.schedule_start
             group["lr"] = learning_rate(config, cycle_step, cycle_steps)
+        part, weight = distributed.shard(batches[index])
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-            loss, tokens = batch_loss(model, batches[index], device, config.label_smoothing, config.coverage_weight)
+            loss, tokens = batch_loss(model, part, device, config.label_smoothing, config.coverage_weight)
         run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss * weight).backward()  # weight 1.0 in one process
+        tokens = tokens if weight else 0  # a rank without rows of this batch ran row 0 for DDP's sake
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         run.optimizer.step()
         run.step += 1
@@ -167,6 +179,7 @@ def train_epoch(run: Run, batches: list[Batch], device) -> dict:
         elapsed = time.perf_counter() - start
         bar.set_postfix(loss=f"{total_loss / total_tokens:.3f}", tok_s=f"{total_tokens / elapsed:.0f}")
     elapsed = time.perf_counter() - start
+    total_loss, total_tokens = distributed.all_sum(total_loss, total_tokens)  # all ranks' sentences
     return {"train_loss": total_loss / max(1, total_tokens), "tokens_per_s": total_tokens / elapsed, "seconds": elapsed}
 
 
@@ -192,17 +205,21 @@ def fit(config: TrainConfig) -> dict:
     random.seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
+    device = distributed.start(resolve_device(config.device), config.dist_timeout_s)
+    if not distributed.is_main():
+        config = dataclasses.replace(config, quiet=True)  # rank 0 reports for all
     work, out = Path(config.work_dir), Path(config.out)
     work.mkdir(parents=True, exist_ok=True)
-    if not config.resume and (work / "last.pt").exists():
-        (work / "last.pt").unlink()  # a fresh run must not pick up another run's state
+    if not config.resume and distributed.is_main():
+        (work / "last.pt").unlink(missing_ok=True)  # a fresh run must not pick up another run's state
 
     corpus, benchmark, split, stats = prepare_data(config)
-    source, target, spm_names = prepare_tokenizers(config, split.train, work)
+    with distributed.main_first():  # rank 0 writes the tokenizers (and a teacher's cache), the others read them
+        source, target, spm_names = prepare_tokenizers(config, split.train, work)
     destination = Destination(out, work, spm_names)
     if config.distill_from:
-        split.train = distilled_pairs(config, split.train, work)
+        with distributed.main_first():
+            split.train = distilled_pairs(config, split.train, work)
         stats["distilled_train"] = len(split.train)
         how = "greedy" if config.distill_beam == 1 else f"beam-{config.distill_beam}"
         log(config, f"distilled: {len(split.train):,} training pairs, {config.distill_from}'s {how} translations")
@@ -226,6 +243,7 @@ def fit(config: TrainConfig) -> dict:
             "command": command_line(),
             "commit": git_commit(),
             "hardware": hardware(),
+            "world_size": distributed.world_size(),
             "after_epoch": run.epoch,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }
@@ -233,18 +251,21 @@ def fit(config: TrainConfig) -> dict:
     log(config, f"model: {model.parameter_count():,} parameters, {len(batches)} batches/epoch, device {device}")
     if config.init_from and not resumed:
         start_from(run, source, target, dev_pairs, device, destination)
+    trained = distributed.wrap(model)
 
     while run.epoch < config.max_epochs and not (run.total_steps and run.step >= run.total_steps):
         added = {}
         if varies_by_epoch(config):  # fresh joins and segmentations each epoch
             batches, added = epoch_batches(config, split.train, source, target, run.epoch, max_len, allowed)
-        epoch_stats = train_epoch(run, batches, device)
+        epoch_stats = train_epoch(run, batches, device, trained)
+        epoch_stats = distributed.from_main(epoch_stats)  # rank 0's time sizes the budget of every rank
         run.epoch += 1
         run.seconds += epoch_stats["seconds"]
         if not run.total_steps:
             run.total_steps = budget_steps(config, epoch_stats["seconds"], len(batches))
         model.eval()
-        dev = dev_scores(model, source, target, dev_pairs, device)
+        distributed.check_same_weights(model)
+        dev = distributed.on_main(dev_scores, model, source, target, dev_pairs, device)
         run.curves.append(
             {"epoch": run.epoch, "step": run.step, **epoch_stats, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"]}
             | added
@@ -254,11 +275,10 @@ def fit(config: TrainConfig) -> dict:
         log(config, f"epoch {run.epoch}: loss {loss:.3f}, {speed:.0f} tok/s, dev BLEU {bleu:.2f} chrF {chrf:.2f}")
         if dev["bleu"] > run.best_bleu:
             run.best_bleu, run.best_epoch = dev["bleu"], run.epoch
-            destination.export(model, config.save_fp16)
-        if config.average_last > 1:
-            keep_snapshot(model, work, run.epoch, config.average_last)
-        torch.save(run.state(), work / "last.pt")
-        (work / "curves.json").write_text(json.dumps(run.curves, indent=2))
+            if distributed.is_main():
+                destination.export(model, config.save_fp16)
+        if distributed.is_main():
+            save_state(run, work)
         if run.epoch - run.best_epoch >= config.patience:
             log(config, f"early stop: no dev gain for {config.patience} epochs")
             break
@@ -266,6 +286,10 @@ def fit(config: TrainConfig) -> dict:
             log(config, "budget spent")
             break
 
+    main_rank = distributed.is_main()
+    distributed.finish()  # what remains (averaging, final scores, metrics.json) is rank 0's alone
+    if not main_rank:
+        return {}
     if config.average_last > 1:
         try_average(run, source, target, dev_pairs, device, destination)
     metrics = final_metrics(config, run, corpus, benchmark, split, stats, model.parameter_count())
@@ -274,14 +298,25 @@ def fit(config: TrainConfig) -> dict:
     return metrics
 
 
+def save_state(run: Run, work: Path) -> None:
+    """The resumable state (and this epoch's snapshot for --average-last), each file written whole."""
+    if run.config.average_last > 1:
+        keep_snapshot(run.model, work, run.epoch, run.config.average_last)
+    partial = work / "last.pt.partial"
+    torch.save(run.state(), partial)
+    partial.replace(work / "last.pt")  # an interrupted save leaves the previous epoch's state
+    (work / "curves.json").write_text(json.dumps(run.curves, indent=2))
+
+
 def start_from(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, device, destination: Destination) -> None:
     """--init-from: the starting model's dev scores are the ones to beat, and it is the best model so far."""
     run.model.eval()
-    dev = dev_scores(run.model, source, target, dev_pairs, device)
+    dev = distributed.on_main(dev_scores, run.model, source, target, dev_pairs, device)
     init_from = run.config.init_from
     run.start = {"init_from": init_from, "dev_bleu": dev["bleu"], "dev_chrf": dev["chrf"], **lineage(init_from)}
     run.best_bleu, run.best_epoch = dev["bleu"], 0
-    destination.export(run.model, run.config.save_fp16)
+    if distributed.is_main():
+        destination.export(run.model, run.config.save_fp16)
     log(run.config, f"starting from {init_from}: dev BLEU {dev['bleu']:.2f} chrF {dev['chrf']:.2f}")
 
 
@@ -303,8 +338,14 @@ def try_average(run: Run, source: Tokenizer, target: Tokenizer, dev_pairs, devic
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    metrics = fit(config)
-    for decoder, sets in metrics["scores"].items():
+    try:
+        metrics = fit(config)
+    except distributed.DistributedError as error:
+        sys.exit(f"error: {error}")
+    except (KeyboardInterrupt, torch.distributed.DistError) as error:
+        why = "interrupted" if isinstance(error, KeyboardInterrupt) else f"another rank stopped or hung ({error})"
+        sys.exit(f"{why}: {config.work_dir}/last.pt holds the last finished epoch; continue with --resume")
+    for decoder, sets in metrics.get("scores", {}).items():
         for name, result in sets.items():
             overall = result["overall"]
             bleu, chrf, count = overall["bleu"], overall["chrf"], overall["sentences"]
