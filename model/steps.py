@@ -77,10 +77,10 @@ def beam_note(token: str, rank: int, candidates: list[tuple[str, float]], beam_s
     else:
         written = f"“{token}”, outside this step's top {len(candidates)},"
     return (
-        f"Beam search wrote {written} rather than the step's top candidate “{top}” ({100 * top_probability:.1f}%). "
-        f"It keeps the {beam_size} partial translations with the highest total log-probability, and the finished "
-        f"translation through “{token}” scored higher (log-probability divided by the length penalty) than every "
-        "finished alternative: a less probable piece here made the whole sentence more probable."
+        f"Beam search wrote {written} rather than this step's top candidate “{top}” ({100 * top_probability:.1f}%): "
+        f"it follows the {beam_size} most probable partial translations at once, and the finished translation "
+        f"through “{token}” scored best of all it finished (total log-probability divided by the length penalty). "
+        "A less probable piece here led to a more probable whole sentence."
     )
 
 
