@@ -226,6 +226,29 @@ def end_marker_summary(report: dict | None) -> str:
     )
 
 
+# --- coverage: the attention each English word received ---------------------------------------------------
+
+COVERAGE_EXPLANATION = (
+    "Coverage is the attention each English word received, added up over every step of the translation (all words "
+    "together get one unit per step). A content word that the decoder hardly looked at may have been left out, so "
+    "words under the threshold are marked “possibly untranslated”. It is a hint, not a verdict: attention shows "
+    "where the decoder looked, not whether it translated the word well, and most marked words are in fact "
+    "translated."
+)
+
+
+def coverage_summary(report: dict | None) -> str:
+    """One sentence on how well the flag finds real omissions (bench/coverage.py's JSON); "" if not measured."""
+    measured = (report or {}).get("hand_missing")
+    if not isinstance(measured, dict) or not measured.get("flagged") or not measured.get("missing"):
+        return ""
+    return (
+        f"Checked by hand on {measured.get('words', 0)} English content words of held-out sentences: "
+        f"{measured['flagged_and_missing']} of the {measured['flagged']} marked words were really left out, and "
+        f"{measured['flagged_and_missing']} of the {measured['missing']} left-out words were marked."
+    )
+
+
 # --- metrics.json and length_analysis.json ----------------------------------------------------------------
 
 

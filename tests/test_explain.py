@@ -154,6 +154,16 @@ def test_end_marker_text_and_measurement():
     assert explain.end_marker_summary(None) == explain.end_marker_summary({"end_marker_test": "x"}) == ""
 
 
+def test_coverage_texts():
+    assert "possibly untranslated" in explain.COVERAGE_EXPLANATION
+    measured = {"words": 330, "missing": 21, "flagged": 80, "flagged_and_missing": 12}
+    assert explain.coverage_summary({"hand_missing": measured}) == (
+        "Checked by hand on 330 English content words of held-out sentences: 12 of the 80 marked words were really "
+        "left out, and 12 of the 21 left-out words were marked."
+    )
+    assert explain.coverage_summary(None) == explain.coverage_summary({"hand_missing": {"flagged": 0}}) == ""
+
+
 def test_read_json_tolerates_missing_and_broken_files(tmp_path):
     assert explain.read_json(tmp_path / "absent.json") is None
     (tmp_path / "broken.json").write_text("{not json")
