@@ -28,3 +28,23 @@ def test_split_is_english_disjoint_and_excludes_benchmark():
     assert not (english[0] | english[1]) & benchmark
     assert split.excluded_benchmark > 0
     assert split_by_english(pairs, 0.1, 0.1, benchmark).test == split.test  # deterministic
+
+
+def test_reader_counts_undecodable_bytes_and_repairs_mojibake(tmp_path):
+    path = tmp_path / "odd.txt"
+    lines = [
+        b"I sing.\tCanto.",
+        "A song.\tUna canciÃ³n.".encode(),  # UTF-8 once read as Windows-1252
+        b"Broken.\tRoto \xff\xfe.",  # bytes that are not UTF-8
+        b"\t",
+        ("Long. " * 80 + "\tLargo.").encode(),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    corpus = read_pairs(path)
+    assert corpus.pairs == [("I sing.", "Canto."), ("A song.", "Una canción.")]
+    assert corpus.skipped == {
+        "undecodable bytes": 1,
+        "mojibake repaired (kept)": 1,
+        "empty side": 1,
+        "over-long": 1,
+    }
