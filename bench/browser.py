@@ -14,7 +14,8 @@ a capturing keydown listener stamps the key (Enter, or an arrow key on the slide
 whole document (subtree, child lists, attributes, text) stamps every DOM change after it, and an animation frame
 requested from each change stamps when that change can be on screen. "Settled" is the frame after the last
 change that is followed by --quiet-ms without any change (Gradio's progress timer and plotly's redraws are
-changes, so a page still waiting on the server or still drawing is not settled). "Spanish text" is the first
+changes, so a page still waiting on the server or still drawing is not settled; the text of Gradio's invisible
+screen-reader announcements is not). "Spanish text" is the first
 change or frame at which the Spanish box holds new text (a textarea's value is not a DOM change, so it is also
 read every frame). Each translation is checked afterwards: the heatmap has one row per Spanish piece shown.
 Pause training first (docs/performance.md): the figures are for an otherwise idle 2-core machine.
@@ -53,18 +54,21 @@ LONG_SENTENCE = SENTENCES[5]  # many output steps for the slider to walk through
 PROBE = """
 (() => {
   const stamps = {key: null, text: null, changed: null, framed: null, previous: null, changes: 0, last: ""};
-  const describe = (node) => {  // the element that changed last, by its nearest id: what kept the page busy
-    const element = node.nodeType === 1 ? node : node.parentElement;
-    const owner = element?.closest("[id]");
-    return `${owner ? "#" + owner.id : "document"} ${element?.tagName.toLowerCase() ?? ""}`;
+  const element = (node) => (node.nodeType === 1 ? node : node.parentElement);
+  const describe = (node) => {  // the element that changed last: what kept the page busy
+    const changed = element(node), owner = changed?.closest("[id]:not([id=''])");
+    return `${owner ? "#" + owner.id : "(no id)"} ${changed?.tagName.toLowerCase()}.${changed?.classList[0] ?? ""}`;
   };
+  // Screen-reader announcements (Gradio's .sr-only live region) change unseen, a second after the rest.
+  const seen = (record) => !element(record.target)?.closest(".sr-only");
   const spanish = () => document.querySelector(SPANISH)?.value ?? "";
   const seeText = () => {
     if (stamps.key !== null && stamps.text === null && spanish() && spanish() !== stamps.previous)
       stamps.text = performance.now();
   };
-  new MutationObserver((records) => {
-    if (stamps.key === null) return;
+  new MutationObserver((all) => {
+    const records = all.filter(seen);
+    if (stamps.key === null || records.length === 0) return;
     stamps.changed = performance.now();
     stamps.changes += 1;
     stamps.last = describe(records[records.length - 1].target);
