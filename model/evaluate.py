@@ -6,8 +6,10 @@ python -m model.evaluate --models assets/en-es assets/en-es-noattn --out assets/
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,10 @@ from .data import Pair, normalize, read_pairs, split_by_english
 
 LENGTH_EDGES = (5, 10, 15, 20)  # words: 1-5, 6-10, 11-15, 16-20, 21+
 MIN_BUCKET = 100  # fewer sentences than this make BLEU too noisy to plot; merged into a neighbour
+TARGET_EDGES = (5, 10, 15)  # issue 16's buckets, never merged: 1-5, 6-10, 11-15, 16+ words
+SHORT_RATIO = 0.7  # a translation with fewer words than this share of its reference's probably left something out
+REPEAT_N = 3  # a word trigram written twice: rare in references (0.3% of Tatoeba's), common in looping decoders
+_WORD = re.compile(r"\w+")
 
 
 def score(hypotheses: list[str], references: list[str]) -> dict:
@@ -30,6 +36,32 @@ def score(hypotheses: list[str], references: list[str]) -> dict:
         "sentences": len(hypotheses),
         "bleu_signature": str(bleu.get_signature()),
         "chrf_signature": str(chrf.get_signature()),
+    }
+
+
+def short_share(hypotheses: list[str], references: list[str], ratio: float = SHORT_RATIO) -> float:
+    """Share of translations with fewer than ``ratio`` x their reference's words: a cheap omission signal."""
+    short = sum(len(_WORD.findall(h)) < ratio * len(_WORD.findall(r)) for h, r in zip(hypotheses, references))
+    return short / max(1, len(hypotheses))
+
+
+def has_repeat(text: str, n: int = REPEAT_N) -> bool:
+    """Whether some word n-gram (lowercased) occurs twice or more."""
+    words = _WORD.findall(text.lower())
+    return any(count > 1 for count in collections.Counter(zip(*(words[i:] for i in range(n)))).values())
+
+
+def repeat_share(texts: list[str], n: int = REPEAT_N) -> float:
+    """Share of texts with a repeated word n-gram: the decoder saying the same thing twice."""
+    return sum(has_repeat(t, n) for t in texts) / max(1, len(texts))
+
+
+def adequacy(hypotheses: list[str], references: list[str]) -> dict:
+    """Omission and repetition figures beside BLEU (the reference's own repeat share is the floor)."""
+    return {
+        "short_share": round(short_share(hypotheses, references), 4),
+        "repeat_share": round(repeat_share(hypotheses), 4),
+        "reference_repeat_share": round(repeat_share(references), 4),
     }
 
 
@@ -78,15 +110,23 @@ def make_buckets(word_counts: list[int], edges=LENGTH_EDGES, min_count: int = MI
 
 
 def score_by_length(
-    sources: list[str], hypotheses: list[str], references: list[str], min_count: int = MIN_BUCKET
+    sources: list[str],
+    hypotheses: list[str],
+    references: list[str],
+    min_count: int = MIN_BUCKET,
+    edges: tuple[int, ...] = LENGTH_EDGES,
 ) -> dict:
-    """Overall scores plus one entry per (merged) source-length bucket."""
+    """Overall scores plus one entry per (merged) source-length bucket, each with its adequacy figures.
+
+    ``min_count=0, edges=TARGET_EDGES`` gives issue 16's four fixed buckets.
+    """
     words = [len(s.split()) for s in sources]
-    buckets = make_buckets(words, min_count=min_count)
-    result = {"overall": score(hypotheses, references), "buckets": []}
+    buckets = make_buckets(words, edges=edges, min_count=min_count)
+    result = {"overall": {**score(hypotheses, references), **adequacy(hypotheses, references)}, "buckets": []}
     for bucket in buckets:
         index = [i for i, n in enumerate(words) if bucket.holds(n)]
-        entry = score([hypotheses[i] for i in index], [references[i] for i in index]) if index else {"sentences": 0}
+        chosen, wanted = [hypotheses[i] for i in index], [references[i] for i in index]
+        entry = {**score(chosen, wanted), **adequacy(chosen, wanted)} if index else {"sentences": 0}
         entry.pop("bleu_signature", None)
         entry.pop("chrf_signature", None)
         result["buckets"].append({"words": bucket.label, **entry})
@@ -112,13 +152,15 @@ def evaluate_sets(translator, sets: dict[str, list[Pair]], beam_size: int) -> di
 def standard_sets(
     corpus: str, benchmark: str, dev_fraction: float = 0.02, test_fraction: float = 0.02
 ) -> dict[str, list[Pair]]:
-    """The held-out test split, the full Tatoeba test, and its pairs whose English is not in the corpus."""
+    """The dev split (for tuning), the held-out test split, the full Tatoeba test, and its pairs whose English
+    is not in the corpus."""
     pairs = read_pairs(corpus).pairs
     tatoeba = read_benchmark(benchmark)
-    test = split_by_english(pairs, dev_fraction, test_fraction, {en for en, _ in tatoeba}).test
+    split = split_by_english(pairs, dev_fraction, test_fraction, {en for en, _ in tatoeba})
     corpus_english = {en for en, _ in pairs}
     return {
-        "test_split": test,
+        "dev": split.dev,
+        "test_split": split.test,
         "tatoeba": tatoeba,
         "tatoeba_unseen": [(en, es) for en, es in tatoeba if en not in corpus_english],
     }

@@ -121,6 +121,30 @@ def length_penalty(length: int, alpha: float) -> float:
     return ((5.0 + length) / 6.0) ** alpha
 
 
+def coverage_penalty(attention: Tensor | None, beta: float) -> float:
+    """GNMT coverage penalty (Wu et al. 2016): beta * sum over source tokens of log(min(attention received, 1)).
+
+    attention (T, S). It is 0 when every source token received a total attention of at least 1 and more negative
+    the more a token was left unread, so a finished hypothesis that skipped part of the source ranks lower.
+    """
+    if attention is None or beta == 0.0:
+        return 0.0
+    received = attention.float().sum(0).clamp(min=1e-6, max=1.0)  # clamp: a token never read costs log(1e-6)
+    return beta * float(received.log().sum())
+
+
+def rank(hypothesis: Hypothesis, alpha: float, beta: float) -> float:
+    """What finished hypotheses are ranked by: log-probability / length_penalty + coverage_penalty."""
+    length = length_penalty(len(hypothesis.tokens), alpha)
+    return hypothesis.log_prob / length + coverage_penalty(hypothesis.attention, beta)
+
+
+def best_finished(finished: list[Hypothesis], alpha: float, beta: float) -> Hypothesis:
+    """The best-ranked finished hypothesis (the first of equals). alpha and beta only reorder what the search found,
+    so bench/quality.py scores many of them from one search."""
+    return max(finished, key=lambda hypothesis: rank(hypothesis, alpha, beta))
+
+
 @dataclass
 class _Beams:
     """The alive hypotheses of one sentence; every tensor has the beam as first dimension."""
@@ -168,13 +192,14 @@ def beam_search(
     max_len: int,
     alpha: float = 1.0,
     top_k: int = 5,
+    beta: float = 0.0,
 ) -> Hypothesis:
     """Beam search for one sentence (src (1, S)); returns the best finished hypothesis.
 
     Each step takes the 2k best continuations: those among the k best that
     end in EOS are set aside as finished, the best k others stay alive. The search ends when k
     hypotheses have finished or after ``max_len`` steps; finished ones are
-    ranked by log-probability / length_penalty.
+    ranked by log-probability / length_penalty(alpha) + coverage_penalty(beta).
     """
     config = inference.config
     memory, state = inference.encode(src, lengths)
@@ -195,7 +220,7 @@ def beam_search(
         top_probs=src.new_zeros((k, 0, top_k), dtype=torch.float),
     )
     prev = torch.full((k,), config.bos_id, dtype=torch.long, device=src.device)
-    finished: list[tuple[float, Hypothesis]] = []
+    finished: list[Hypothesis] = []
     for _ in range(max_len):
         out = inference.step(prev, state, memory)
         log_probs = torch.log_softmax(out.logits, dim=-1)  # (k, V_out): columns, not yet piece ids
@@ -209,8 +234,7 @@ def beam_search(
         is_eos = token == config.eos_id
         # an EOS counts only among the k best candidates (so beam 1 is exactly greedy)
         for i in torch.nonzero(is_eos[:k] & torch.isfinite(best[:k])).flatten().tolist():
-            done = beams.extend(origin[i : i + 1], token[i : i + 1], best[i : i + 1], step).hypothesis(0)
-            finished.append((done.log_prob / length_penalty(len(done.tokens), alpha), done))
+            finished.append(beams.extend(origin[i : i + 1], token[i : i + 1], best[i : i + 1], step).hypothesis(0))
         if len(finished) >= k:
             break
         keep = torch.nonzero(~is_eos).flatten()[:k]
@@ -219,4 +243,4 @@ def beam_search(
         prev = token[keep]
     if not finished:  # length limit reached: the best alive hypothesis, unfinished
         return beams.hypothesis(0)
-    return max(finished, key=lambda pair: pair[0])[1]
+    return best_finished(finished, alpha, beta)

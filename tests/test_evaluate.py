@@ -7,7 +7,16 @@ import json
 import pytest
 from conftest import SHIPPED_NOATTN, tiny_train_settings
 
-from model.evaluate import Bucket, make_buckets, score, score_by_length
+from model.evaluate import (
+    TARGET_EDGES,
+    Bucket,
+    has_repeat,
+    make_buckets,
+    repeat_share,
+    score,
+    score_by_length,
+    short_share,
+)
 
 
 def test_buckets_cover_every_length_once():
@@ -69,3 +78,23 @@ def test_shipped_no_attention_model_loads():
     translator = Translator.load(SHIPPED_NOATTN, device="cpu")
     result = translator.translate("Let's go.")
     assert result.attention is None and result.text
+
+
+def test_short_share_counts_translations_under_the_ratio():
+    references = ["uno dos tres cuatro cinco", "uno dos tres cuatro cinco"]
+    assert short_share(["uno dos tres", "uno dos tres cuatro"], references) == 0.5  # 3 < 0.7 * 5 <= 4
+
+
+def test_repeat_share_finds_a_repeated_trigram_and_ignores_repeated_pairs():
+    assert has_repeat("cuando visitamos a ella cuando visitamos a ella")
+    assert not has_repeat("de la casa de la playa")  # "de la" twice is ordinary Spanish
+    assert repeat_share(["a b c a b c", "a b c d"]) == 0.5
+
+
+def test_target_buckets_are_fixed_and_carry_the_adequacy_figures():
+    sources = ["a b", "a b c d e f g", "w " * 20]
+    result = score_by_length(sources, ["x", "y", "z"], ["x", "y y", "z"], min_count=0, edges=TARGET_EDGES)
+    assert [b["words"] for b in result["buckets"]] == ["1-5", "6-10", "11-15", "16+"]
+    assert result["buckets"][2] == {"words": "11-15", "sentences": 0}
+    assert result["overall"]["short_share"] == round(1 / 3, 4)
+    assert {"repeat_share", "reference_repeat_share"} <= set(result["buckets"][3])
