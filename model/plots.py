@@ -38,6 +38,7 @@ SELECTED_STEP = "selected step"  # name of the heatmap shape that outlines the s
 # plotly.js config carried inside the figure's JSON (gr.Plot has no config argument; its front end uses the
 # figure's "config" key when there is one). No toolbar: on touch screens plotly shows it all the time, over labels.
 PLOT_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False, "responsive": True}
+OUTLINE_ROOM = 0.1  # cells of room around the grid, so the outline of an edge row is not half cut off
 SELECTED_LINE = dict(color=f"rgb({SECOND})", width=3)  # blue on the orange cells, light or dark page
 
 
@@ -180,9 +181,20 @@ def attention_heatmap(
         **_layout(heatmap_height(rows)),
         shapes=[step_highlight(selected, columns)],
         xaxis=_label_axis(
-            source, "English (source)", side="top", tickangle=-60 if columns > 8 else 0, tickfont=_tick_font(columns)
+            source,
+            "English (source)",
+            side="top",
+            tickangle=-60 if columns > 8 else 0,
+            tickfont=_tick_font(columns),
+            range=[-0.5 - OUTLINE_ROOM, columns - 0.5 + OUTLINE_ROOM],
         ),
-        yaxis=_label_axis(target, "Spanish (output)", autorange="reversed", tickfont=_tick_font(rows)),
+        # Fixed ranges, not autorange: moving the outline (a shape, which autorange counts) must not shift the grid.
+        yaxis=_label_axis(
+            target,
+            "Spanish (output)",
+            tickfont=_tick_font(rows),
+            range=[rows - 0.5 + OUTLINE_ROOM, -0.5 - OUTLINE_ROOM],
+        ),
     )
     return figure
 

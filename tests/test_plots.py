@@ -40,7 +40,10 @@ def test_heatmap_shape_and_axes_follow_the_tokens():
     assert np.asarray(heatmap.z).shape == (4, 5)
     assert list(figure.layout.xaxis.tickvals) == [0, 1, 2, 3, 4]  # numeric positions: both "▁the" columns survive
     assert len(figure.layout.xaxis.ticktext) == 5 and len(figure.layout.yaxis.ticktext) == 4
-    assert figure.layout.xaxis.side == "top" and figure.layout.yaxis.autorange == "reversed"
+    assert figure.layout.xaxis.side == "top"
+    (bottom, top), (left, right) = figure.layout.yaxis.range, figure.layout.xaxis.range  # first row on top
+    assert bottom == pytest.approx(3.5 + plots.OUTLINE_ROOM) and top == pytest.approx(-0.5 - plots.OUTLINE_ROOM)
+    assert left == pytest.approx(-0.5 - plots.OUTLINE_ROOM) and right == pytest.approx(4.5 + plots.OUTLINE_ROOM)
     assert np.asarray(heatmap.customdata).shape == (4, 5, 3)
     assert heatmap.colorbar is not None and heatmap.zmin == 0 and heatmap.zmax == 1
 
