@@ -177,8 +177,20 @@ def lane(rows: tuple[str, ...], chosen: list[str], results: dict, args) -> None:
     for row in rows:
         if row not in chosen:
             continue
-        flags = ROWS[row] + (best_concat(results, chosen) if row == "both" else [])
-        results[row] = run_row(row, flags, args)
+        if row == "both":
+            concat = ["--concat-share", str(args.both_concat)] if args.both_concat else best_concat(results, chosen)
+            results[row] = run_row(row, ROWS[row] + concat, args)
+        else:
+            results[row] = run_row(row, ROWS[row], args)
+
+
+def collect(rows: list[str]) -> None:
+    """Write the summary of rows whose training finished outside this process (e.g. after a driver restart)."""
+    for row in rows:
+        model_dir = RUNS / row / "model"
+        if (model_dir / "metrics.json").is_file():
+            flags = (RUNS / row / "train.log").read_text().splitlines()[0].split("--work-dir")[1].split()[1:]
+            write_row(row, {"row": row, "flags": flags, "returncode": 0} | row_metrics(model_dir))
 
 
 def main() -> None:
@@ -190,15 +202,22 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=1, help="beam size of the teacher's translations")
     parser.add_argument("--max-pairs", type=int, default=30000, help="training pairs (a sample; 0 = all 106k)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per row (two lanes run at once)")
+    parser.add_argument("--parallel", action="store_true", help="every row at once instead of two lanes")
+    parser.add_argument("--both-concat", type=float, default=0.0, help="concat share of 'both' (0: the dev winner)")
     parser.add_argument("--report", metavar="MODEL_DIR", help="only print the dev report of one model folder")
+    parser.add_argument("--collect", action="store_true", help="only summarise the finished rows of --rows")
     args = parser.parse_args()
     if args.report:
         print(json.dumps(dev_report(args.report)))
         return
+    if args.collect:
+        collect(args.rows.split(","))
+        return
     snapshot_code()
     make_cache(args)
     chosen, results = args.rows.split(","), {}
-    threads = [threading.Thread(target=lane, args=(rows, chosen, results, args)) for rows in LANES]
+    lanes = [(row,) for row in chosen] if args.parallel else LANES
+    threads = [threading.Thread(target=lane, args=(rows, chosen, results, args)) for rows in lanes]
     for thread in threads:
         thread.start()
     for thread in threads:
