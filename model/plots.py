@@ -316,7 +316,7 @@ def coverage_chart(
         return message_figure("No coverage to show: this model has no attention.")
     colours = [f"rgba({FLAG_COLOUR},0.9)" if flag else f"rgba({ACCENT},0.6)" for flag in flagged]
     texts = ["possibly untranslated" if flag else "" for flag in flagged]
-    figure = horizontal_bars(words, coverage, "attention received (sum over steps)", ".2f", colours, texts)
+    figure = horizontal_bars(words, coverage, "total attention", ".2f", colours, texts)  # summed over the steps
     if threshold is not None:
         figure.add_vline(x=threshold, line=dict(color=FONT_COLOUR, dash="dot", width=1))
     return figure
