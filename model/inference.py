@@ -227,8 +227,11 @@ class Inference:
         """prev (B,) the tokens just emitted -> next-token logits, new state, attention, top_k candidates."""
         if self.compiled_step is None:
             return self.eager_step(prev, state, memory, top_k)
-        out = self.compiled_step(prev, *state, memory.keys, memory.values, memory.blocked, self.packed_weights, top_k)
-        return Step(out.logits, (out.h, out.c), out.attention, out.scores, out.top_probs, out.top_ids)
+        keys, values, blocked = memory.keys, memory.values, memory.blocked
+        logits, h, c, attention, scores, probs, ids = self.compiled_step(
+            prev, *state, keys, values, blocked, self.packed_weights, top_k
+        )
+        return Step(logits, (h, c), attention, scores, probs, ids)
 
     def eager_step(self, prev: Tensor, state: State, memory: StepMemory, top_k: int = 0) -> Step:
         """``step`` from Python: float32, additive attention, no attention, or no TorchScript."""

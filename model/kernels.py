@@ -155,6 +155,24 @@ def decoder_step(
     return StepOutput(query, scores, attention, context, combined, logits, new_h, new_c, probs, ids)
 
 
+def decoder_step_tuple(
+    prev: Tensor,
+    h: Tensor,
+    c: Tensor,
+    keys: Tensor,
+    values: Tensor,
+    blocked: Tensor | None,
+    weights: StepWeights,
+    top_k: int,
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None, Tensor, Tensor]:
+    """``decoder_step`` as its compiled form returns it to Python: logits, h, c, attention, scores, top_probs, top_ids.
+
+    A plain tuple, because TorchScript makes a new Python class for every NamedTuple it returns (docs/performance.md).
+    """
+    out = decoder_step(prev, h, c, keys, values, blocked, weights, top_k)
+    return out.logits, out.h, out.c, out.attention, out.scores, out.top_probs, out.top_ids
+
+
 def greedy_loop(
     prev: Tensor,
     h: Tensor,
@@ -252,7 +270,11 @@ def compiled() -> dict | None:
     try:
         with warnings.catch_warnings():  # the deprecation notice: see the module docstring
             warnings.simplefilter("ignore")
-            functions = {name: torch.jit.script(globals()[name]) for name in ("decoder_step", "greedy_loop", "bridge")}
+            functions = {
+                "decoder_step": torch.jit.script(decoder_step_tuple),
+                "greedy_loop": torch.jit.script(greedy_loop),
+                "bridge": torch.jit.script(bridge),
+            }
     except Exception as error:  # any failure means: decode from Python, and say why
         _fallback_reason = f"TorchScript could not compile the decoding kernels ({type(error).__name__}: {error})"
         warnings.warn(f"{_fallback_reason}; int8 decoding runs them from Python (slower, same numbers)", stacklevel=2)
