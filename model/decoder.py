@@ -17,7 +17,7 @@ sequence through one cuDNN/oneDNN LSTM call instead of a Python loop. Measured
 in the README (training tokens/s with and without).
 
 This module is the training form. Decoding, one token at a time, runs the same
-maths from model/inference.py, with the weights laid out for it.
+maths as kernels.decoder_step, with the weights laid out for it by model/inference.py.
 """
 
 from __future__ import annotations
