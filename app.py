@@ -162,7 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     if demo is None:
         sys.exit(f"error: cannot start the translator: {LOAD_ERROR}")
     host = "0.0.0.0" if os.environ.get("SPACE_ID") else args.host
-    demo.launch(server_name=host, server_port=args.port, share=args.share, **LAUNCH_OPTIONS)
+    demo.launch(server_name=host, server_port=args.port, share=args.share, prevent_thread_lock=True, **LAUNCH_OPTIONS)
+    handlers.warm_up(TRANSLATOR)  # while the first visitor's browser loads the page, not in their first translation
+    demo.block_thread()
 
 
 if __name__ == "__main__":

@@ -175,6 +175,11 @@ def page(
     )
 
 
+def warm_up(translator: Translator) -> None:
+    """One translation through the whole tab: the first visitor then finds every code path imported and warm."""
+    page(translator, texts.EXAMPLES[2], GREEDY, 5, translator.config.max_target_tokens, False)
+
+
 def panel_data(translator: Translator, translation: Translation, answer: dict) -> dict | None:
     """What the step panel (step_panel.js) draws in the browser: the API answer, plus per step its story and
     the heatmap row it falls in when pieces are merged into words. None: nothing translated."""
