@@ -14,6 +14,8 @@ import numpy as np
 
 from .words import SPECIAL_PIECES, word_groups, word_label
 
+UNKNOWN_PIECE = "<unk>"  # SentencePiece's name for the unknown piece
+
 # Content words with less total attention are flagged "possibly untranslated": chosen on the dev split by
 # bench/coverage.py (best F1 against dictionary-judged omissions); its precision and recall: docs/page.md.
 COVERAGE_THRESHOLD: float | None = 0.9
@@ -99,7 +101,8 @@ def word_coverage(
     for group in word_groups(source_tokens):
         label = word_label(source_tokens, group)
         total = float(received[group].sum())
-        content = source_tokens[group[0]] not in SPECIAL_PIECES and is_content_word(label)
+        # characters read as <unk> are named in the notes instead: the model cannot translate them anyway
+        content = source_tokens[group[0]] not in SPECIAL_PIECES and is_content_word(label.replace(UNKNOWN_PIECE, ""))
         flagged = threshold is not None and content and total < threshold
         words.append(WordCoverage(label, group, total, content, flagged))
     return words

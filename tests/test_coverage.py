@@ -38,6 +38,15 @@ def test_coverage_sums_each_words_attention_over_all_steps():
     assert not any(w.flagged for w in word_coverage(SOURCE, attention, threshold=None))
 
 
+def test_unknown_pieces_are_not_content_words():
+    words = word_coverage(["▁", "<unk>", "▁cat", "<unk>", "</s>"], np.full((1, 5), 0.2), threshold=0.5)
+    assert [(w.word, w.content, w.flagged) for w in words] == [
+        ("<unk>", False, False),
+        ("cat<unk>", True, True),
+        ("</s>", False, False),
+    ]
+
+
 def test_coverage_without_attention_or_source_is_empty():
     assert word_coverage(SOURCE, None, 0.5) == []
     assert word_coverage([], np.zeros((0, 0)), 0.5) == []
