@@ -220,6 +220,8 @@ def report(args, figures: Figures) -> None:
 
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"{args.app_dir}: {os.cpu_count()} CPU cores, load average {load}; quiet period {args.quiet_ms} ms")
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("warning: other processes keep the cores busy; an idle machine's figures would be lower")
     print(
         f"{len(figures.text_ms)} translations, {len(figures.step_ms)} step moves, {len(figures.cold_s)} cold starts; "
         f"{figures.incomplete} translations settled with the heatmap not matching the Spanish pieces"
