@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,15 @@ def test_missing_or_invalid_config(copy_of):
 
 def test_missing_folder(tmp_path):
     assert "model folder not found" in load_error(tmp_path / "absent")
+
+
+def test_importing_the_app_with_a_broken_model_exits_nothing(tmp_path):
+    """Spaces and `gradio app.py` import app.py: a broken model leaves demo None and the message for main()."""
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "TRANSLATOR_MODEL_DIR": str(tmp_path / "absent"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    probe = "import app; print(app.demo is None, '|', app.LOAD_ERROR)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("True |") and "model folder not found" in result.stdout
