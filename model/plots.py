@@ -32,7 +32,6 @@ HEATMAP_COLOURSCALE = [
 ROW_HEIGHT = 24  # px per heatmap row: keeps tick labels legible
 COMPACT_ROW_HEIGHT = 13  # px per row of a long output: still fits a 10 px tick label
 HEATMAP_TARGET_HEIGHT = 520  # px: a long sentence's heatmap leaves room for a thumb on an 844 px phone screen
-BAR_HEIGHT = 280
 FLAG_COLOUR = "239,68,68"  # red: a content word that received little attention
 SELECTED_STEP = "selected step"  # name of the heatmap shape that outlines the selected output step
 # plotly.js config carried inside the figure's JSON (gr.Plot has no config argument; its front end uses the
@@ -199,124 +198,41 @@ def attention_heatmap(
     return figure
 
 
-def bar_chart(
-    labels: Sequence[str],
-    values: Sequence[float],
-    value_title: str,
-    value_format: str,
-    highlight: int | None = None,
-    colour: str = ACCENT,
-) -> go.Figure:
-    """Vertical bars, one per label (numeric positions keep repeated labels apart); ``highlight`` is drawn solid."""
-    opacity = [1.0 if i == highlight else 0.45 for i in range(len(labels))]
-    trace = go.Bar(
-        x=list(range(len(labels))),
-        y=list(values),
-        marker=dict(color=[f"rgba({colour},{a})" for a in opacity], line=dict(width=0)),
-        customdata=[escape_label(label) for label in labels],
-        hovertemplate=f"%{{customdata}}<br>{escape_label(value_title)}: %{{y:{value_format}}}<extra></extra>",
-    )
-    figure = PageFigure(trace)
-    figure.update_layout(
-        **_layout(BAR_HEIGHT, top=34, bargap=0.25),  # top: room for Gradio's label over the plot's corner
-        xaxis=_label_axis(labels, "", tickangle=-60 if len(labels) > 6 else 0, tickfont=_tick_font(len(labels))),
-        yaxis=_value_axis(list(values), value_title, value_format),
-    )
-    return figure
-
-
-def _value_axis(values: list[float], title: str, value_format: str) -> dict:
-    """Headroom above the tallest bar; finer percent ticks when every value is small (an unsure model)."""
-    small_percents = value_format.endswith("%") and max(values, default=0.0) < 0.1
-    axis = dict(
-        title=dict(text=title),
-        tickformat=".1%" if small_percents else value_format,
-        gridcolor=GRID_COLOUR,
-        zerolinecolor=GRID_COLOUR,
-        fixedrange=True,
-    )
-    if values and min(values) >= 0:
-        axis["range"] = [0, 1.1 * max(values) or 1.0]
-    return axis
-
-
-def score_bars(source: Sequence[str], scores: np.ndarray) -> go.Figure:
-    """Step 1 of attention: raw similarity of the decoder state to every source token."""
-    return bar_chart(source, scores.tolist(), "raw score", ".2f", highlight=int(np.argmax(scores)), colour=SECOND)
-
-
-def weight_bars(source: Sequence[str], weights: np.ndarray) -> go.Figure:
-    """Step 2 of attention: the scores after softmax."""
-    return bar_chart(source, weights.tolist(), "weight", ".0%", highlight=int(np.argmax(weights)))
-
-
-def candidate_bars(candidates: Sequence[tuple[str, float]], written: str | None = None) -> go.Figure:
-    """The decoder's top next-piece probabilities at one step, best on top; the piece actually written is solid.
-
-    Horizontal bars: the pieces sit on the vertical axis, one per line, so long pieces never overlap in a narrow
-    column (they did as rotated-free x labels at 1280 px).
-    """
-    labels = [piece for piece, _ in candidates]
-    highlight = labels.index(written) if written in labels else None
-    return horizontal_bars(
-        labels,
-        [p for _, p in candidates],
-        "probability",
-        ".0%",
-        colours=[_bar_colour("16,185,129", i == highlight) for i in range(len(labels))],
-    )
-
-
-def _bar_colour(colour: str, solid: bool) -> str:
-    return f"rgba({colour},{1.0 if solid else 0.45})"
-
-
-def horizontal_bars(
-    labels: Sequence[str],
-    values: Sequence[float],
-    value_title: str,
-    value_format: str,
-    colours: Sequence[str],
-    texts: Sequence[str] | None = None,
-) -> go.Figure:
-    """One bar per label, first label on top; ``texts`` are written beside the bars (escaped)."""
-    count = len(labels)
-    trace = go.Bar(
-        x=list(values),
-        y=list(range(count)),
-        orientation="h",
-        marker=dict(color=list(colours), line=dict(width=0)),
-        customdata=[escape_label(label) for label in labels],
-        text=[escape_label(text) for text in texts] if texts is not None else None,
-        textposition="outside",
-        cliponaxis=False,
-        hovertemplate=f"%{{customdata}}<br>{escape_label(value_title)}: %{{x:{value_format}}}<extra></extra>",
-    )
-    figure = PageFigure(trace)
-    axis = _value_axis(list(values), value_title, value_format)
-    if texts is not None and "range" in axis:  # room for the texts to the right of the longest bar
-        axis["range"] = [0, axis["range"][1] * 1.6]
-    figure.update_layout(
-        **_layout(max(BAR_HEIGHT - 60, 70 + 26 * count), top=34, bargap=0.3),  # top: room for Gradio's label
-        yaxis=_label_axis(labels, "", autorange="reversed", tickfont=_tick_font(count)),
-        xaxis=axis,
-    )
-    return figure
-
-
 def coverage_chart(
     words: Sequence[str], coverage: Sequence[float], flagged: Sequence[bool], threshold: float | None = None
 ) -> go.Figure:
-    """Total attention each English word received over the whole translation, one bar per word (sentence order).
+    """Total attention each English word received over the whole translation, one bar per word, first on top.
 
     coverage[i] in [0, output steps]; flagged words (content words under ``threshold``, possibly untranslated)
     are red and say so beside their bar; ``threshold`` (None: not drawn) is a dotted line.
     """
     if not words:
         return message_figure("No coverage to show: this model has no attention.")
-    colours = [f"rgba({FLAG_COLOUR},0.9)" if flag else f"rgba({ACCENT},0.6)" for flag in flagged]
-    texts = ["possibly untranslated" if flag else "" for flag in flagged]
-    figure = horizontal_bars(words, coverage, "total attention", ".2f", colours, texts)  # summed over the steps
+    count = len(words)
+    trace = go.Bar(
+        x=list(coverage),
+        y=list(range(count)),
+        orientation="h",
+        marker=dict(color=[f"rgba({FLAG_COLOUR},0.9)" if flag else f"rgba({ACCENT},0.6)" for flag in flagged]),
+        customdata=[escape_label(word) for word in words],
+        text=["possibly untranslated" if flag else "" for flag in flagged],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{customdata}<br>total attention: %{x:.2f}<extra></extra>",
+    )
+    figure = PageFigure(trace)
+    longest = max(*coverage, threshold or 0.0, 0.1)
+    figure.update_layout(
+        **_layout(max(220, 70 + 26 * count), top=34, bargap=0.3),  # top: room for Gradio's label
+        yaxis=_label_axis(words, "", autorange="reversed", tickfont=_tick_font(count)),
+        xaxis=dict(
+            title=dict(text="total attention"),
+            range=[0, longest * (1.7 if any(flagged) else 1.1)],  # room for the flag's words beside the bar
+            gridcolor=GRID_COLOUR,
+            zerolinecolor=GRID_COLOUR,
+            fixedrange=True,
+        ),
+    )
     if threshold is not None:
         figure.add_vline(x=threshold, line=dict(color=FONT_COLOUR, dash="dot", width=1))
     return figure

@@ -61,8 +61,6 @@ def test_heatmap_hover_shows_tokens_weight_and_score():
 def test_every_label_is_escaped():
     figures = [
         plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET),
-        plots.bar_chart(SOURCE, [0.1] * 5, "<i>weight</i>", ".0%"),
-        plots.candidate_bars([("<img src=x>", 0.5), ("▁a", 0.2)], "<img src=x>"),
         plots.coverage_chart(["<img src=x>", "&"], [0.1, 0.9], [True, False], 0.2),
         plots.message_figure("<b>x</b> & more"),
         plots.length_chart(["<b>m</b>"], [["1-5", "<6>"]], [[1.0, 2.0]], highlight="<6>"),
@@ -84,32 +82,6 @@ def test_dark_mode_friendly_layout():
     figure = plots.attention_heatmap(weights(2, 3), None, SOURCE[:3], TARGET[:2])
     assert figure.layout.paper_bgcolor == "rgba(0,0,0,0)" and figure.layout.plot_bgcolor == "rgba(0,0,0,0)"
     assert figure.layout.font.color == plots.FONT_COLOUR
-
-
-def test_bars_follow_their_data_and_highlight_one_bar():
-    scores = np.array([0.5, 2.0, -1.0, 0.3, 0.1], dtype=np.float32)
-    figure = plots.score_bars(SOURCE, scores)
-    assert list(figure.data[0].y) == pytest.approx(scores.tolist())
-    assert len(figure.layout.xaxis.ticktext) == 5
-    colours = figure.data[0].marker.color
-    assert colours[1].endswith(",1.0)") and all(c.endswith(",0.45)") for i, c in enumerate(colours) if i != 1)
-    assert plots.weight_bars(SOURCE, weights(1, 5)[0]).layout.yaxis.tickformat == ".0%"
-
-
-def test_candidate_bars_mark_the_written_token():
-    figure = plots.candidate_bars([("▁Vamos", 0.7), ("▁Va", 0.2), ("▁Ir", 0.1)], "▁Va")
-    assert list(figure.data[0].x) == [0.7, 0.2, 0.1]
-    assert figure.data[0].marker.color[1].endswith(",1.0)")
-    outside = plots.candidate_bars([("▁Vamos", 0.7)], "▁otro")  # beam search wrote a token outside the list
-    assert outside.data[0].marker.color[0].endswith(",0.45)")
-
-
-def test_candidate_labels_sit_one_per_line_best_on_top():
-    """Horizontal bars: long Spanish pieces get a line each instead of overlapping under a narrow chart."""
-    figure = plots.candidate_bars([("▁encantaría", 0.5), ("▁gustaría", 0.3), ("▁quisiera", 0.2)], "▁gustaría")
-    assert figure.data[0].orientation == "h"
-    assert list(figure.layout.yaxis.ticktext) == ["▁encantaría", "▁gustaría", "▁quisiera"]
-    assert figure.layout.yaxis.autorange == "reversed"
 
 
 def test_coverage_chart_marks_flagged_words_and_the_threshold():
@@ -146,8 +118,6 @@ def test_long_output_heatmap_leaves_room_on_a_phone_screen():
 def every_figure() -> list[go.Figure]:
     return [
         plots.attention_heatmap(weights(4, 5), None, SOURCE, TARGET),
-        plots.score_bars(SOURCE, weights(1, 5)[0]),
-        plots.candidate_bars([("▁a", 0.5)], "▁a"),
         plots.coverage_chart(["a", "b"], [0.5, 1.5], [True, False], 0.3),
         plots.message_figure("x"),
         plots.length_chart(["m"], [["1-5", "6+"]], [[1.0, 2.0]], highlight="6+"),
