@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: never call home
@@ -128,16 +129,23 @@ def build_demo(
     return demo.queue(default_concurrency_limit=4, max_size=64, status_update_rate=5)
 
 
-def load_models() -> tuple[Translator, Translator | None]:
-    """The attention model (ModelLoadError if broken) and the optional no-attention baseline."""
-    translator = Translator.load(MODEL_DIR, device="auto")
+def load_baseline() -> Translator | None:
+    """The optional no-attention model for "Why attention?"; None (with a warning) if absent or broken."""
     if not BASELINE_DIR.is_dir() or BASELINE_DIR.resolve() == MODEL_DIR.resolve():
-        return translator, None
+        return None
     try:
-        return translator, Translator.load(BASELINE_DIR, device="auto")
+        return Translator.load(BASELINE_DIR, device="auto")
     except ModelLoadError as error:
         print(f"warning: no-attention comparison disabled: {error}", file=sys.stderr)
-        return translator, None
+        return None
+
+
+def load_models() -> tuple[Translator, Translator | None]:
+    """The attention model (ModelLoadError if broken) and the baseline, loaded side by side: most of a load is
+    checksums and int8 packing, which release the GIL, so on two cores the second load costs little start-up time."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        baseline = pool.submit(load_baseline)
+        return Translator.load(MODEL_DIR, device="auto"), baseline.result()
 
 
 # One thread per request: parallelism comes from concurrent requests (torch releases the GIL). Measured on 2 busy
