@@ -6,6 +6,8 @@ Every label is escaped because plotly renders a subset of HTML in tick and hover
 Every figure has an explicit height: Gradio 6 draws a plotly figure without one at zero height.
 Every figure leaves one-finger swipes to the page (no drag zoom, fixed axes) and shows no plotly toolbar, so on a
 phone a thumb that lands on a chart still scrolls, and no toolbar hides a label.
+Figures are built from plain dicts without plotly's property validation, which cost more than the translation
+itself (docs/performance.md); tests/test_plots.py validates every kind of figure instead.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class PageFigure(go.Figure):
         return pio.to_json({**self.to_dict(), "config": PLOT_CONFIG}, *args, **kwargs)
 
 
+def _figure(data: list[dict], layout: dict) -> PageFigure:
+    """Traces and layout as plain dicts (each trace with its "type") -> figure, without property validation."""
+    return PageFigure({"data": data, "layout": layout}, _validate=False)
+
+
 def escape_label(text: str) -> str:
     """Show text literally in plotly: it parses <b>, <br>, <a> ... in labels, and decodes &lt; &gt; &amp;."""
     return html.escape(str(text), quote=False)
@@ -90,12 +97,9 @@ def _tick_font(count: int) -> dict:
 
 def message_figure(message: str, height: int = 220) -> go.Figure:
     """An empty chart that says why it is empty (instead of an error or a blank box)."""
-    figure = PageFigure()
-    figure.add_annotation(text=escape_label(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    figure.update_layout(
-        **_layout(height), xaxis=dict(visible=False, fixedrange=True), yaxis=dict(visible=False, fixedrange=True)
-    )
-    return figure
+    note = dict(text=escape_label(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    hidden = dict(visible=False, fixedrange=True)
+    return _figure([], _layout(height, annotations=[note], xaxis=hidden, yaxis=dict(hidden)))
 
 
 def heatmap_height(rows: int) -> int:
@@ -108,9 +112,8 @@ def heatmap_height(rows: int) -> int:
 def step_highlight(row: int | None, columns: int) -> dict:
     """The outline of heatmap row ``row`` (the selected output step), as a layout shape named SELECTED_STEP.
 
-    The heatmap holds it as its only shape, so a client script can move it with
-    ``Plotly.relayout(plot, {"shapes[0].y0": row - 0.5, "shapes[0].y1": row + 0.5, "shapes[0].visible": true})``.
-    ``row`` None: the shape is there but hidden.
+    The heatmap holds it as its only shape (shapes[0]), spanning rows ``row`` - 0.5 to ``row`` + 0.5, so a client
+    script can find it by name and move it to another row. ``row`` None: the shape is there but hidden.
     """
     shown = row if row is not None else 0
     return dict(
@@ -142,16 +145,18 @@ def attention_heatmap(
     output step (step_highlight; None: no outline shown). Clicking a cell reports its row as ``points[0].y``.
     """
     rows, columns = weights.shape
-    raw = np.full((rows, columns), np.nan) if scores is None else scores
+    shown = np.full((rows, columns), np.nan) if scores is None else np.asarray(scores, dtype=float)
+    # Arrays, not nested lists: the figure copies its data once, and a numpy array copies in one piece.
     custom = np.empty((rows, columns, 3), dtype=object)
     custom[:, :, 0] = np.array([escape_label(s) for s in source], dtype=object)[None, :]
     custom[:, :, 1] = np.array([escape_label(t) for t in target], dtype=object)[:, None]
-    custom[:, :, 2] = np.vectorize(lambda v: "n/a" if np.isnan(v) else f"{v:.3f}", otypes=[object])(raw)
-    trace = go.Heatmap(
-        z=weights,
+    custom[:, :, 2] = [["n/a" if np.isnan(value) else f"{value:.3f}" for value in line] for line in shown.tolist()]
+    trace = dict(
+        type="heatmap",
+        z=np.asarray(weights, dtype=float),
         x=list(range(columns)),
         y=list(range(rows)),
-        customdata=custom,
+        customdata=custom.astype(str),
         zmin=0.0,
         zmax=1.0,
         xgap=1,
@@ -175,9 +180,8 @@ def attention_heatmap(
             "weight: %{z:.1%}<br>raw score: %{customdata[2]}<extra></extra>"
         ),
     )
-    figure = PageFigure(trace)
-    figure.update_layout(
-        **_layout(heatmap_height(rows)),
+    layout = _layout(
+        heatmap_height(rows),
         shapes=[step_highlight(selected, columns)],
         xaxis=_label_axis(
             source,
@@ -195,7 +199,7 @@ def attention_heatmap(
             range=[rows - 0.5 + OUTLINE_ROOM, -0.5 - OUTLINE_ROOM],
         ),
     )
-    return figure
+    return _figure([trace], layout)
 
 
 def coverage_chart(
@@ -209,7 +213,8 @@ def coverage_chart(
     if not words:
         return message_figure("No coverage to show: this model has no attention.")
     count = len(words)
-    trace = go.Bar(
+    trace = dict(
+        type="bar",
         x=list(coverage),
         y=list(range(count)),
         orientation="h",
@@ -220,10 +225,11 @@ def coverage_chart(
         cliponaxis=False,
         hovertemplate="%{customdata}<br>total attention: %{x:.2f}<extra></extra>",
     )
-    figure = PageFigure(trace)
     longest = max(*coverage, threshold or 0.0, 0.1)
-    figure.update_layout(
-        **_layout(max(220, 70 + 26 * count), top=34, bargap=0.3),  # top: room for Gradio's label
+    layout = _layout(
+        max(220, 70 + 26 * count),
+        top=34,  # room for Gradio's label
+        bargap=0.3,
         yaxis=_label_axis(words, "", autorange="reversed", tickfont=_tick_font(count)),
         xaxis=dict(
             title=dict(text="total attention"),
@@ -232,10 +238,14 @@ def coverage_chart(
             zerolinecolor=GRID_COLOUR,
             fixedrange=True,
         ),
+        shapes=[] if threshold is None else [_vertical_line(threshold, dict(color=FONT_COLOUR, dash="dot", width=1))],
     )
-    if threshold is not None:
-        figure.add_vline(x=threshold, line=dict(color=FONT_COLOUR, dash="dot", width=1))
-    return figure
+    return _figure([trace], layout)
+
+
+def _vertical_line(x: float | str, line: dict) -> dict:
+    """A line across the plot's whole height at ``x`` (a number, or a category's label)."""
+    return dict(type="line", xref="x", x0=x, x1=x, yref="paper", y0=0, y1=1, line=line)
 
 
 def length_chart(
@@ -245,25 +255,29 @@ def length_chart(
     highlight: str | None = None,
 ) -> go.Figure:
     """BLEU by source-length bucket, one line per model; ``highlight`` marks one bucket (the visitor's sentence)."""
-    figure = PageFigure()
-    for index, (name, labels, values) in enumerate(zip(names, buckets, bleu)):
-        figure.add_trace(
-            go.Scatter(
-                x=[escape_label(label) for label in labels],
-                y=list(values),
-                name=escape_label(name),
-                mode="lines+markers",
-                line=dict(color=MODEL_COLOURS[index % len(MODEL_COLOURS)], width=3),
-                hovertemplate="%{x} words: %{y:.1f} BLEU<extra>%{fullData.name}</extra>",
-            )
+    traces = [
+        dict(
+            type="scatter",
+            x=[escape_label(label) for label in labels],
+            y=list(values),
+            name=escape_label(name),
+            mode="lines+markers",
+            line=dict(color=MODEL_COLOURS[index % len(MODEL_COLOURS)], width=3),
+            hovertemplate="%{x} words: %{y:.1f} BLEU<extra>%{fullData.name}</extra>",
         )
+        for index, (name, labels, values) in enumerate(zip(names, buckets, bleu))
+    ]
+    marks = {}
     if highlight is not None:
-        figure.add_vline(x=escape_label(highlight), line=dict(color=FONT_COLOUR, dash="dot"))
-        figure.add_annotation(
-            x=escape_label(highlight), y=1, yref="paper", text="your sentence", showarrow=False, yshift=10
+        bucket = escape_label(highlight)
+        marks = dict(
+            shapes=[_vertical_line(bucket, dict(color=FONT_COLOUR, dash="dot"))],
+            annotations=[dict(x=bucket, y=1, yref="paper", text="your sentence", showarrow=False, yshift=10)],
         )
-    figure.update_layout(
-        **_layout(380, top=40, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0)),
+    layout = _layout(
+        380,
+        top=40,
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
         xaxis=dict(
             title=dict(text="source sentence length (words)"), type="category", gridcolor=GRID_COLOUR, fixedrange=True
         ),
@@ -274,5 +288,6 @@ def length_chart(
             rangemode="tozero",
             fixedrange=True,
         ),
+        **marks,
     )
-    return figure
+    return _figure(traces, layout)

@@ -124,6 +124,12 @@ def every_figure() -> list[go.Figure]:
     ]
 
 
+def test_every_figure_passes_plotly_validation():
+    """The figures skip plotly's validation when they are built (it is slow): here every property is checked."""
+    for figure in every_figure():
+        go.Figure(figure.to_dict())  # raises ValueError on an unknown property or a bad value
+
+
 def test_swipes_belong_to_the_page_and_no_toolbar_shows():
     """One-finger drags must scroll a phone's page, not zoom a chart; gr.Plot passes the JSON "config" to plotly."""
     for figure in every_figure():
