@@ -148,8 +148,12 @@ class Inference:
         additive = isinstance(score_function, AdditiveScore)
         if score_function is None:
             scoring = "none"
-        else:
-            scoring = "cosine" if self.temperature is not None else "additive" if additive else "dot"
+        elif isinstance(score_function, CosineScore):
+            scoring = "cosine"
+        elif additive:
+            scoring = "additive"
+        else:  # dot and general: general's matrix is in the keys already
+            scoring = "dot"
         return kernels.StepWeights(
             input_gates=input_gates,
             lstm_layers=lstm_layers,
