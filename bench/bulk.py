@@ -5,14 +5,17 @@
 
 The lines are drawn (seed 0) from the English side of ../shared/data/spa-eng/spa.txt into a temporary file (never
 kept). Each run is the real command, start-up included, reading the file on stdin; peak memory is the largest total
-resident memory of the command and its worker processes, sampled every 50 ms. A 10,000-line run at 1 worker is the
-reference for "constant memory": 10x the input must not grow the peak by more than a quarter.
+resident memory of the command and its worker processes, sampled every 200 ms. Sentences per CPU-second (user +
+system time of the command and its workers) tell the code's cost apart from other processes' load on a shared
+host. A 10,000-line run at 1 worker is the reference for "constant memory": 10x the input must not grow the peak
+by more than a quarter.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,17 +59,18 @@ def tree_rss_kb(root: int) -> int:
     return total
 
 
-def run_translate(source: Path, output: Path, workers: int, model: str | None) -> tuple[float, float]:
-    """-> (seconds, peak MB) of one ``python -m model.translate`` over ``source``."""
+def run_translate(source: Path, output: Path, workers: int, model: str | None) -> tuple[float, float, float]:
+    """-> (seconds, peak MB, CPU seconds) of one ``python -m model.translate`` over ``source``, workers included."""
     command = [sys.executable, "-m", "model.translate", "--workers", str(workers)]
     command += ["--model", model] if model else []
     peak, done = [0], threading.Event()
+    cpu_before = _children_cpu_seconds()
     start = time.perf_counter()
     with source.open("rb") as stdin, output.open("wb") as stdout:
         process = subprocess.Popen(command, stdin=stdin, stdout=stdout, cwd=ROOT)
 
         def sample() -> None:
-            while not done.wait(0.05):
+            while not done.wait(0.2):
                 peak[0] = max(peak[0], tree_rss_kb(process.pid))
 
         sampler = threading.Thread(target=sample)
@@ -77,7 +81,13 @@ def run_translate(source: Path, output: Path, workers: int, model: str | None) -
     seconds = time.perf_counter() - start
     if code != 0:
         sys.exit(f"python -m model.translate --workers {workers} failed with exit code {code}")
-    return seconds, peak[0] / 1024
+    return seconds, peak[0] / 1024, _children_cpu_seconds() - cpu_before
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU time of the finished child processes and theirs (the workers, joined by their parent)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -93,14 +103,17 @@ def main() -> None:
         lines = english_lines(args.lines)
         (folder / "in.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         (folder / "small.txt").write_text("".join(line + "\n" for line in lines[:reference_lines]), encoding="utf-8")
-        _, small_peak = run_translate(folder / "small.txt", folder / "small.out", 1, args.model)
+        _, small_peak, _ = run_translate(folder / "small.txt", folder / "small.out", 1, args.model)
         results = {w: run_translate(folder / "in.txt", folder / f"out{w}.txt", w, args.model) for w in (1, 2)}
         outputs = [(folder / f"out{w}.txt").read_bytes() for w in (1, 2)]
     one, two = (args.lines / results[w][0] for w in (1, 2))
+    one_cpu, two_cpu = (args.lines / results[w][2] for w in (1, 2))
     identical = outputs[0] == outputs[1] and outputs[0].count(b"\n") == args.lines
     rows = [
         (f"1 worker, {args.lines:,} lines (sentences/s)", f"{one:,.0f}", ">= 1,000", one >= 1000),
         (f"2 workers, {args.lines:,} lines (sentences/s)", f"{two:,.0f}", ">= 1 worker's", two >= one),
+        ("1 worker, sentences per CPU-second", f"{one_cpu:,.0f}", "(load-independent)", None),
+        ("2 workers, sentences per CPU-second", f"{two_cpu:,.0f}", "(load-independent)", None),
         ("peak memory, 1 worker (MB)", f"{results[1][1]:,.0f}", "<= 1,000", results[1][1] <= 1000),
         ("peak memory, 2 workers, all processes (MB)", f"{results[2][1]:,.0f}", "<= 1,500", results[2][1] <= 1500),
         (
