@@ -1,15 +1,16 @@
 """A peer side by side: the rule-based Apertium and our shipped model on the same test sets.
 
     sudo apt-get install apertium-eng-spa          # Debian/Ubuntu; the benchmark skips Apertium without it
-    python bench/apertium.py                       # about 4 minutes on 2 cores (beam 5 is most of it)
+    python bench/apertium.py --phase quality       # scores; about 10 minutes on 2 cores (beam 5 is most of it)
+    python bench/apertium.py --phase speed         # sentences/s only, about a minute: pause other work meanwhile
     python bench/apertium.py --models assets/en-es assets/en-es-large --out /tmp/peer.json
 
 Sets (model/evaluate.py): the held-out split, all 10,000 Tatoeba-test pairs and the 4,033 whose English
 is not in the corpus, each overall and per 1-5/6-10/11-15/16+ English words, with BLEU/chrF and the
 omission figures of bench/quality.py. Ours: int8, greedy and beam 5 with the translator's defaults.
-Sentences/s is timed over the 10,000 Tatoeba sentences in one call each (Apertium: one `apertium -u
-eng-spa` pipeline, whose ~10 processes share the cores; ours: translate_batch). The unseen set's
-translations are the full set's, picked out, so they are not timed twice. Pause other work while timing.
+The unseen set's translations are the full set's, picked out. Sentences/s is timed on the first 2,000
+Tatoeba sentences in one call per system (Apertium: one `apertium -u eng-spa` pipeline, whose ~10
+processes share the cores; ours: translate_batch with --threads torch threads).
 """
 
 from __future__ import annotations
@@ -81,19 +82,35 @@ def targets(ours: dict, peer: dict | None) -> list[tuple[str, str, str, bool | N
     return rows
 
 
+def timed(systems: dict, sources: list[str]) -> dict[str, float]:
+    """{system: sentences/s} over ``sources`` in one call each, after a short untimed warm-up."""
+    speeds = {}
+    for label, translate_all in systems.items():
+        translate_all(sources[:50])
+        _, seconds = translate_all(sources)
+        speeds[label] = round(len(sources) / seconds, 1)
+        print(f"  {label:24s} {speeds[label]:8.1f} sentences/s", flush=True)
+    return speeds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["assets/en-es"])
     parser.add_argument("--beams", nargs="+", type=int, default=[1, 5], help="1 = greedy")
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared/data/spa-eng/spa.txt"))
     parser.add_argument("--benchmark", default=str(ROOT.parent / "shared/data/tatoeba-test/eng-spa.tsv"))
+    parser.add_argument("--phase", choices=["all", "quality", "speed"], default="all")
+    parser.add_argument("--speed-sentences", type=int, default=2000, help="Tatoeba sentences timed per system")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for our models")
     parser.add_argument("--out", default=None, help="write the full report as JSON")
     args = parser.parse_args()
 
+    import torch
+
     from model import Translator
 
+    torch.set_num_threads(args.threads)
     sets = {n: p for n, p in standard_sets(args.corpus, args.benchmark).items() if n in SETS}
-    scorers = {name: SetScorer(pairs) for name, pairs in sets.items()}
     systems = {}
     if apertium_available():
         systems["apertium"] = apertium_translate
@@ -105,26 +122,28 @@ def main() -> None:
             label = f"{Path(folder).name} {'greedy' if beam == 1 else f'beam{beam}'}"
             systems[label] = lambda sources, t=translator, b=beam: translate(t, sources, b)
 
-    report: dict[str, dict] = {}
-    founding = {}
-    for label, translate_all in systems.items():
-        report[label] = {}
-        for set_name, (texts, seconds) in system_translations(translate_all, sets).items():
-            report[label][set_name] = scorers[set_name].report(texts, seconds)
-            print(line(label, set_name, report[label][set_name]), flush=True)
-        founding[label] = translate_all([FOUNDING])[0][0]
-    print("\nsentences/s on the 10,000 Tatoeba sentences:")
-    for label in report:
-        print(f"  {label:24s} {report[label]['tatoeba']['sentences_per_s']:8.1f}")
-    print(f"\nfounding example: {FOUNDING}")
-    for label, text in founding.items():
-        print(f"  {label:24s} {text}")
-    default = f"{Path(args.models[0]).name} greedy"
-    if default in report:
-        print()
-        print_table(targets(report[default], report.get("apertium")))
+    report: dict = {"threads": args.threads, "results": {}, "founding": {}}
+    if args.phase in ("all", "quality"):
+        scorers = {name: SetScorer(pairs) for name, pairs in sets.items()}
+        for label, translate_all in systems.items():
+            report["results"][label] = {}
+            for set_name, (texts, _) in system_translations(translate_all, sets).items():
+                report["results"][label][set_name] = scorers[set_name].report(texts)
+                print(line(label, set_name, report["results"][label][set_name]), flush=True)
+            report["founding"][label] = translate_all([FOUNDING])[0][0]
+        print(f"\nfounding example: {FOUNDING}")
+        for label, text in report["founding"].items():
+            print(f"  {label:24s} {text}")
+        default = f"{Path(args.models[0]).name} greedy"
+        if default in report["results"]:
+            print()
+            print_table(targets(report["results"][default], report["results"].get("apertium")))
+    if args.phase in ("all", "speed"):
+        sources = [en for en, _ in sets["tatoeba"][: args.speed_sentences]]
+        print(f"\nsentences/s on the first {len(sources):,} Tatoeba sentences ({args.threads} torch thread(s)):")
+        report["sentences_per_s"] = timed(systems, sources)
     if args.out:
-        Path(args.out).write_text(json.dumps({"results": report, "founding": founding}, indent=1, ensure_ascii=False))
+        Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {args.out}")
 
 

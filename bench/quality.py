@@ -136,13 +136,18 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["dev"], choices=SET_NAMES)
     parser.add_argument("--decoders", nargs="+", type=parse_decoder, default=[1], help="greedy, beam5, ...")
     parser.add_argument("--alpha", nargs="+", type=float, default=[1.0], help="beam length penalty alpha(s)")
-    parser.add_argument("--beta", nargs="+", type=float, default=[0.0], help="beam coverage penalty beta(s)")
+    parser.add_argument("--beta", nargs="+", type=float, default=[search.COVERAGE_BETA], help="coverage penalty(s)")
     parser.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (more than the free cores thrash)")
     parser.add_argument("--no-dictionary", action="store_true", help="skip the Apertium dictionary omission")
     parser.add_argument("--out", default=None, help="write the full report as JSON")
     args = parser.parse_args()
 
+    import torch
+
     from model import Translator
+
+    torch.set_num_threads(args.threads)
 
     sets = standard_sets(args.corpus, args.benchmark)
     sets["dev_joined"] = joined(sets["dev"])

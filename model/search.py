@@ -116,6 +116,11 @@ def _greedy_records(inference: Inference, prev: Tensor, state, memory, limits: l
     return records
 
 
+# The beam's coverage penalty weight, chosen on dev (docs/results.md#coverage-penalty): 0.1 kept dev BLEU (44.05
+# against 44.01 without) and lifted BLEU on long inputs made of three dev sentences from 12.2 to 16.0.
+COVERAGE_BETA = 0.1
+
+
 def length_penalty(length: int, alpha: float) -> float:
     """GNMT length penalty ((5 + length) / 6) ** alpha; alpha = 0 ranks by raw log-probability."""
     return ((5.0 + length) / 6.0) ** alpha
@@ -192,7 +197,7 @@ def beam_search(
     max_len: int,
     alpha: float = 1.0,
     top_k: int = 5,
-    beta: float = 0.0,
+    beta: float = COVERAGE_BETA,
 ) -> Hypothesis:
     """Beam search for one sentence (src (1, S)); returns the best finished hypothesis.
 

@@ -79,7 +79,8 @@ def beam_note(token: str, rank: int, candidates: list[tuple[str, float]], beam_s
     return (
         f"Beam search wrote {written} rather than this step's top candidate “{top}” ({100 * top_probability:.1f}%): "
         f"it follows the {beam_size} most probable partial translations at once, and the finished translation "
-        f"through “{token}” scored best of all it finished (total log-probability divided by the length penalty). "
+        f"through “{token}” scored best of all it finished (total log-probability divided by the length penalty, "
+        "less a coverage penalty for English pieces it hardly attended to). "
         "A less probable piece here led to a more probable whole sentence."
     )
 

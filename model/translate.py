@@ -30,6 +30,7 @@ import torch
 from tqdm import tqdm
 
 from .checkpoint import ModelLoadError
+from .search import COVERAGE_BETA
 from .translator import MAX_INPUT_CHARS, Translator
 
 # Lines translated together. Chunks fix which sentences share a batch (int8 decoding rounds per batch), so the same
@@ -58,9 +59,11 @@ def chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def format_chunk(translator: Translator, lines: list[str], beam: int, as_json: bool) -> str:
+def format_chunk(
+    translator: Translator, lines: list[str], beam: int, as_json: bool, beta: float = COVERAGE_BETA
+) -> str:
     """The output of a chunk: one line per input line (a translation never spans lines)."""
-    results = translator.translate_batch(lines, beam_size=beam)
+    results = translator.translate_batch(lines, beam_size=beam, beta=beta)
     if as_json:
         rows = [json.dumps(result.to_dict(), ensure_ascii=False) for result in results]
     else:
@@ -78,8 +81,8 @@ def _load_worker(model: str | None, device: str, threads: int) -> None:
     _worker_translator = Translator.load(model, device=device)
 
 
-def _worker_chunk(lines: list[str], beam: int, as_json: bool) -> str:
-    return format_chunk(_worker_translator, lines, beam, as_json)
+def _worker_chunk(lines: list[str], beam: int, as_json: bool, beta: float) -> str:
+    return format_chunk(_worker_translator, lines, beam, as_json, beta)
 
 
 def translated_chunks(args, lines: Iterable[str], chunk_size: int) -> Iterator[tuple[int, str]]:
@@ -87,7 +90,7 @@ def translated_chunks(args, lines: Iterable[str], chunk_size: int) -> Iterator[t
     if args.workers == 1:
         translator = Translator.load(args.model, device=args.device)
         for chunk in chunks(lines, chunk_size):
-            yield len(chunk), format_chunk(translator, chunk, args.beam, args.json)
+            yield len(chunk), format_chunk(translator, chunk, args.beam, args.json, args.coverage_penalty)
         return
     threads = max(1, torch.get_num_threads() // args.workers)
     initargs = (args.model, args.device, threads)
@@ -96,7 +99,8 @@ def translated_chunks(args, lines: Iterable[str], chunk_size: int) -> Iterator[t
         pending: deque[tuple[int, Future]] = deque()
         try:
             for chunk in chunks(lines, chunk_size):
-                pending.append((len(chunk), pool.submit(_worker_chunk, chunk, args.beam, args.json)))
+                submitted = pool.submit(_worker_chunk, chunk, args.beam, args.json, args.coverage_penalty)
+                pending.append((len(chunk), submitted))
                 if len(pending) >= args.workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                     count, future = pending.popleft()
                     yield count, future.result()
@@ -126,6 +130,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model folder (default: assets/en-es)")
     parser.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (batched, fastest)")
+    parser.add_argument(
+        "--coverage-penalty",
+        type=float,
+        default=COVERAGE_BETA,
+        metavar="BETA",
+        help=f"beam only: how much a translation that leaves source words unattended is ranked down "
+        f"(default {COVERAGE_BETA}; 0 = off)",
+    )
     parser.add_argument("--json", action="store_true", help="write tokens, attention and steps as JSON lines")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--workers", type=int, default=1, help="processes translating in parallel (default 1)")
@@ -133,6 +145,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.beam < 1:
         parser.error("--beam must be at least 1")
+    if not 0 <= args.coverage_penalty <= 10:
+        parser.error("--coverage-penalty must lie in 0..10")
     if not 1 <= args.workers <= 256:
         parser.error("--workers must lie in 1..256")
     if args.chunk_lines < 1:

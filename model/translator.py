@@ -14,7 +14,7 @@ from .config import ModelConfig
 from .coverage import COVERAGE_THRESHOLD, WordCoverage, word_coverage
 from .data import normalize
 from .inference import Inference
-from .search import Hypothesis, beam_search, greedy_search
+from .search import COVERAGE_BETA, Hypothesis, beam_search, greedy_search
 from .seq2seq import Seq2Seq
 from .steps import StepDetails, step_details
 from .tokenizer import UNK_ID, Tokenizer
@@ -161,10 +161,16 @@ class Translator:
         return None if self.inference.temperature is None else float(self.inference.temperature)
 
     def translate(
-        self, text: str, beam_size: int = 1, max_length: int | None = None, alpha: float = 1.0, details: bool = False
+        self,
+        text: str,
+        beam_size: int = 1,
+        max_length: int | None = None,
+        alpha: float = 1.0,
+        details: bool = False,
+        beta: float = COVERAGE_BETA,
     ) -> Translation:
         """One sentence; ``details=True`` also replays every step's intermediates into ``step_details``."""
-        return self.translate_batch([text], beam_size, max_length, alpha, details)[0]
+        return self.translate_batch([text], beam_size, max_length, alpha, details, beta)[0]
 
     def translate_batch(
         self,
@@ -173,8 +179,12 @@ class Translator:
         max_length: int | None = None,
         alpha: float = 1.0,
         details: bool = False,
+        beta: float = COVERAGE_BETA,
     ) -> list[Translation]:
         """Translate many sentences; greedy runs them in length-sorted batches.
+
+        Beam search ranks finished translations by log-probability / length penalty (``alpha``) + coverage penalty
+        (``beta``: source words that got little attention cost, so a translation that skips some ranks lower).
 
         ``details`` costs about one more eager decoding pass per sentence, so bulk translation leaves it off.
         """
@@ -188,7 +198,7 @@ class Translator:
         for start in range(0, len(order), BATCH_SIZE if beam_size == 1 else 1):
             chunk = order[start : start + (BATCH_SIZE if beam_size == 1 else 1)]
             for i, translation in zip(
-                chunk, self._translate_ids([encoded[i] for i in chunk], beam_size, max_length, alpha, details)
+                chunk, self._translate_ids([encoded[i] for i in chunk], beam_size, max_length, alpha, details, beta)
             ):
                 translation.source_text = cleaned[i]
                 if UNK_ID in encoded[i]:
@@ -219,7 +229,13 @@ class Translator:
         )
 
     def _translate_ids(
-        self, batch_ids: list[list[int]], beam_size: int, max_length: int | None, alpha: float, details: bool
+        self,
+        batch_ids: list[list[int]],
+        beam_size: int,
+        max_length: int | None,
+        alpha: float,
+        details: bool,
+        beta: float = COVERAGE_BETA,
     ) -> list[Translation]:
         eos = self.config.eos_id
         truncated = [len(ids) > self.max_input_tokens for ids in batch_ids]
@@ -233,7 +249,7 @@ class Translator:
         cap = max(1, min(max_length or self.config.max_target_tokens, self.config.max_target_tokens))
         limits = (2 * lengths + 10).clamp(max=cap)
         if beam_size > 1:
-            hypotheses = [beam_search(self.inference, src, lengths, beam_size, int(limits[0]), alpha)]
+            hypotheses = [beam_search(self.inference, src, lengths, beam_size, int(limits[0]), alpha, beta=beta)]
         else:
             hypotheses = greedy_search(self.inference, src, lengths, limits)
         translations = []

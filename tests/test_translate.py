@@ -35,7 +35,8 @@ def test_cli_plain_and_json(tiny_model):
     lines = [json.loads(line) for line in run.stdout.decode().splitlines()]
     assert len(lines) == 3 and lines[1]["translation"] == ""
     assert len(lines[0]["attention"]) == len(lines[0]["target_tokens"])
-    plain = run_cli("--model", str(tiny_model), "--beam", "3", stdin=b"I see the cat.\n")
+    # the coverage penalty off: this barely trained model's beam then writes what greedy does
+    plain = run_cli("--model", str(tiny_model), "--beam", "3", "--coverage-penalty", "0", stdin=b"I see the cat.\n")
     assert plain.stdout.decode().strip() == lines[0]["translation"]
 
 
