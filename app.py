@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -105,15 +106,15 @@ def build_demo(
         def translate(text: str, decoding: str, beam_size: float, max_length: float) -> tuple[str, dict]:
             return handlers.translate(translator, text, decoding, beam_size, max_length)[:2]
 
-        def show(text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool) -> tuple:
-            return handlers.page(translator, text, decoding, beam_size, max_length, merge_words)
+        def show(text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool) -> Iterator[tuple]:
+            yield from handlers.streamed_page(translator, text, decoding, beam_size, max_length, merge_words)
 
         def compare(text: str) -> tuple:
             return handlers.compare(translator, baseline, series, text)
 
         page_inputs = [source, decoding, beam_size, length, merge]
         page_outputs = [spanish, panel, notice, source_chips, target_chips, heatmap, csv_button, json_button, coverage]
-        private = dict(api_visibility="private")
+        private = dict(api_visibility="private", show_progress="minimal")  # no overlay flashing over the heatmap
         # One event draws the whole tab; the step panel then works in the browser. A new search re-translates.
         show_triggers = [translate_button.click, source.submit, decoding.change, beam_size.release, length.release]
         gr.on(show_triggers, show, page_inputs, [*page_outputs, last], **private)

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -27,6 +28,7 @@ EXPORT_DIR = Path(tempfile.gettempdir()) / "translator-exports"
 GREEDY, BEAM = "Greedy", "Beam search"
 BEAM_SIZES = range(2, 11)  # the page's slider; docs/page.md lists the same ranges
 MIN_LENGTH = 5  # shortest output limit, in pieces
+PAGE_OUTPUTS = 10  # what page() returns
 
 try:  # ZeroGPU on Hugging Face Spaces: GPU work must run inside spaces.GPU; elsewhere nothing changes
     import spaces
@@ -159,11 +161,21 @@ def page(
 ) -> tuple:
     """Everything the Translate tab shows for one sentence, from one translation, in one answer.
 
-    -> (Spanish text, step panel data, notices, English chips, Spanish chips, heatmap, coverage chart,
-    CSV download, JSON download, the Translation kept for "Merge pieces into words").
+    -> (Spanish text, step panel data, notices, English chips, Spanish chips, heatmap, CSV download, JSON download,
+    coverage chart, the Translation kept for "Merge pieces into words").
     """
+    *_, everything = streamed_page(translator, text, decoding, beam_size, max_length, merge_words)
+    return everything
+
+
+def streamed_page(
+    translator: Translator, text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool
+) -> Iterator[tuple]:
+    """page() for the page's event: the Spanish text goes out as soon as it exists (gr.skip() leaves every other
+    output as it is), then everything; both within one server event, so no second round trip."""
     _, answer, translation = translate(translator, text, decoding, beam_size, max_length)
-    return (
+    yield translation.text, *[gr.skip()] * (PAGE_OUTPUTS - 1)
+    yield (
         translation.text,
         panel_data(translator, translation, answer),
         notice_html(translation),
