@@ -228,6 +228,9 @@ def test_heatmap_and_step_panel_are_linked(browser, live_app, founding_answer, s
     page.mouse.click(*row_point(page, 6))
     wait_for_step(page, 7)
     assert outline(page) == (5.5, 6.5, True)
+    drawn = page.locator(f"{HEATMAP} .shapelayer path").first.bounding_box()  # the outline as it is drawn
+    label = page.locator(f"{HEATMAP} .ytick text").nth(6).bounding_box()
+    assert abs((drawn["y"] + drawn["height"] / 2) - (label["y"] + label["height"] / 2)) < 4
     assert page.locator(SLIDER).input_value() == "7"
     page.screenshot(path=str(shots / "desktop.png"), full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
