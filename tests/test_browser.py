@@ -232,6 +232,8 @@ def test_heatmap_and_step_panel_are_linked(browser, live_app, founding_answer, s
     label = page.locator(f"{HEATMAP} .ytick text").nth(6).bounding_box()
     assert abs((drawn["y"] + drawn["height"] / 2) - (label["y"] + label["height"] / 2)) < 4
     assert page.locator(SLIDER).input_value() == "7"
+    page.mouse.move(0, 0)  # the pointer leaves the heatmap: no hover label in the picture
+    page.wait_for_selector(f"{HEATMAP} .hoverlayer .hovertext", state="detached")
     page.screenshot(path=str(shots / "desktop.png"), full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shots / "desktop.png", ROOT / "assets" / "screenshot.png")
