@@ -1,10 +1,10 @@
 """Quality ablation of issue 16: the same fine-tuning with and without each technique, the same step budget per row.
 
-    python bench/ablation.py --steps 300 --max-pairs 30000   # all rows, two lanes of one thread each
-    python bench/ablation.py --rows control,concat10 --steps 300
+    python bench/ablation.py --steps 200 --max-pairs 30000   # all rows, two lanes of one thread each
+    python bench/ablation.py --rows control,concat10 --steps 200
 
 Every row continues the shipped default (``--init-from assets/en-es``) on the distillation targets of
-``--teacher`` (its cache is translated once into ``runs/ablation/cache-beam<N>`` and copied into each row), for
+``--teacher`` (translated once into ``runs/ablation/cache-beam<N>-pairs<M>`` and copied into each row), for
 the same number of optimizer steps: minutes are no fair budget on a machine others share. Rows run from a copy of
 ``model/`` taken at start (``runs/ablation/code``), so edits made while they run cannot change them. Each row's
 model folder is ``runs/ablation/<row>/model``, its log ``runs/ablation/<row>/train.log``; the table (dev BLEU
@@ -196,7 +196,7 @@ def collect(rows: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run (default: all)")
-    parser.add_argument("--steps", type=int, default=300, help="optimizer steps per row (the same for every row)")
+    parser.add_argument("--steps", type=int, default=200, help="optimizer steps per row (the same for every row)")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate of every row")
     parser.add_argument("--teacher", default="assets/en-es-large", help="model folder whose translations are targets")
     parser.add_argument("--beam", type=int, default=1, help="beam size of the teacher's translations")
