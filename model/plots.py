@@ -33,6 +33,7 @@ HEATMAP_COLOURSCALE = [
 ]
 ROW_HEIGHT = 24  # px per heatmap row: keeps tick labels legible
 COMPACT_ROW_HEIGHT = 13  # px per row of a long output: still fits a 10 px tick label
+HEATMAP_TOP = 110  # px above the grid that heatmap_height allows for: source labels of up to ~12 characters
 HEATMAP_TARGET_HEIGHT = 520  # px: a long sentence's heatmap leaves room for a thumb on an 844 px phone screen
 FLAG_COLOUR = "239,68,68"  # red: a content word that received little attention
 SELECTED_STEP = "selected step"  # name of the heatmap shape that outlines the selected output step
@@ -61,19 +62,27 @@ def escape_label(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
-def _layout(height: int, top: int = 10, **extra) -> dict:
+def _layout(height: int, top: int = 10, left: int = 10, right: int = 10, bottom: int = 10, **extra) -> dict:
     """Shared layout; dragmode False leaves a one-finger swipe to the page instead of zooming the chart."""
     return dict(
         height=height,
         dragmode=False,
         autosize=True,
-        margin=dict(l=10, r=10, t=top, b=10, autoexpand=True),
+        margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=True),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font=dict(color=FONT_COLOUR, size=12),
         hoverlabel=dict(font_size=13),
         **extra,
     )
+
+
+def _text_width(texts: Sequence[str], size: int) -> int:
+    """Pixels the longest of ``texts`` needs at font ``size``: a generous average glyph width.
+
+    Margins are computed here, not by plotly's automargin, which redraws the figure until the labels fit:
+    measured in Chromium, a 31x28 heatmap took 150-200 ms to draw with it and 50-60 ms without."""
+    return round(0.62 * size * max((len(str(text)) for text in texts), default=0))
 
 
 def _label_axis(labels: Sequence[str], title: str, **extra) -> dict:
@@ -85,7 +94,7 @@ def _label_axis(labels: Sequence[str], title: str, **extra) -> dict:
         ticktext=[escape_label(label) for label in labels],
         showgrid=False,
         zeroline=False,
-        automargin=True,
+        automargin=False,  # see _text_width
         fixedrange=True,
         **extra,
     )
@@ -104,9 +113,10 @@ def message_figure(message: str, height: int = 220) -> go.Figure:
 
 def heatmap_height(rows: int) -> int:
     """Rows of ROW_HEIGHT px, narrowed (down to COMPACT_ROW_HEIGHT) so that a long output stays near
-    HEATMAP_TARGET_HEIGHT; 190 px: room for the rotated source labels on top and the colour bar below."""
-    row = min(ROW_HEIGHT, max(COMPACT_ROW_HEIGHT, (HEATMAP_TARGET_HEIGHT - 190) / max(rows, 1)))
-    return round(190 + row * rows)
+    HEATMAP_TARGET_HEIGHT, and room for the source labels on top (up to HEATMAP_TOP) and the colour bar below."""
+    room = HEATMAP_TOP + 80
+    row = min(ROW_HEIGHT, max(COMPACT_ROW_HEIGHT, (HEATMAP_TARGET_HEIGHT - room) / max(rows, 1)))
+    return round(room + row * rows)
 
 
 def step_highlight(row: int | None, columns: int) -> dict:
@@ -180,22 +190,31 @@ def attention_heatmap(
             "weight: %{z:.1%}<br>raw score: %{customdata[2]}<extra></extra>"
         ),
     )
+    x_font, y_font = _tick_font(columns), _tick_font(rows)
+    rotated = columns > 8  # many columns: labels at -60 degrees, rising to the right of their tick
+    longest = _text_width(source, x_font["size"])
+    labels_height = round(0.87 * longest + 0.5 * x_font["size"]) if rotated else x_font["size"]
+    overhang = _text_width(source[-3:], x_font["size"]) // 2  # the last labels reach past the grid's right edge
+    top = labels_height + 34  # and the axis title
     layout = _layout(
-        heatmap_height(rows),
+        heatmap_height(rows) + max(0, top - HEATMAP_TOP),  # very long source pieces: a taller figure, same grid
+        top=top,
+        left=_text_width(target, y_font["size"]) + 32,  # and the rotated axis title
+        right=max(10, overhang),
         shapes=[step_highlight(selected, columns)],
         xaxis=_label_axis(
             source,
             "English (source)",
             side="top",
-            tickangle=-60 if columns > 8 else 0,
-            tickfont=_tick_font(columns),
+            tickangle=-60 if rotated else 0,
+            tickfont=x_font,
             range=[-0.5 - OUTLINE_ROOM, columns - 0.5 + OUTLINE_ROOM],
         ),
         # Fixed ranges, not autorange: moving the outline (a shape, which autorange counts) must not shift the grid.
         yaxis=_label_axis(
             target,
             "Spanish (output)",
-            tickfont=_tick_font(rows),
+            tickfont=y_font,
             range=[rows - 0.5 + OUTLINE_ROOM, -0.5 - OUTLINE_ROOM],
         ),
     )
@@ -229,6 +248,8 @@ def coverage_chart(
     layout = _layout(
         max(220, 70 + 26 * count),
         top=34,  # room for Gradio's label
+        left=_text_width(words, _tick_font(count)["size"]) + 14,
+        bottom=50,  # the value axis's numbers and title
         bargap=0.3,
         yaxis=_label_axis(words, "", autorange="reversed", tickfont=_tick_font(count)),
         xaxis=dict(
