@@ -80,8 +80,8 @@ def _layout(height: int, top: int = 10, left: int = 10, right: int = 10, bottom:
 def _text_width(texts: Sequence[str], size: int) -> int:
     """Pixels the longest of ``texts`` needs at font ``size``: a generous average glyph width.
 
-    Margins are computed here, not by plotly's automargin, which redraws the figure until the labels fit:
-    measured in Chromium, a 31x28 heatmap took 150-200 ms to draw with it and 50-60 ms without."""
+    Margins are computed here, not by plotly's automargin, which redraws the figure in the browser until the
+    labels fit: about three times the drawing time of a long sentence's heatmap (docs/performance.md)."""
     return round(0.62 * size * max((len(str(text)) for text in texts), default=0))
 
 
