@@ -64,6 +64,14 @@ def _device_id(device: torch.device) -> torch.device | None:
     return device if device.type == "cuda" else None
 
 
+def peer_failed(error: RuntimeError) -> bool:
+    """Whether ``error`` is a collective that failed because another rank died or hung (gloo raises a plain
+    RuntimeError naming itself; NCCL and the store raise DistError)."""
+    if isinstance(error, dist.DistError):
+        return True
+    return launched_by_torchrun() and any(word in str(error) for word in ("gloo", "NCCL", "Connection reset"))
+
+
 def finish() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -342,7 +342,9 @@ def main(argv: list[str] | None = None) -> None:
         metrics = fit(config)
     except distributed.DistributedError as error:
         sys.exit(f"error: {error}")
-    except (KeyboardInterrupt, torch.distributed.DistError) as error:
+    except (KeyboardInterrupt, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not distributed.peer_failed(error):
+            raise
         why = "interrupted" if isinstance(error, KeyboardInterrupt) else f"another rank stopped or hung ({error})"
         sys.exit(f"{why}: {config.work_dir}/last.pt holds the last finished epoch; continue with --resume")
     for decoder, sets in metrics.get("scores", {}).items():

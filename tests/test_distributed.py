@@ -70,6 +70,7 @@ def test_a_rank_that_dies_leaves_a_resumable_run(tiny_corpus, tmp_path):
     os.kill(rank_process(process.pid, rank=1), 9)
     stderr = process.communicate(timeout=240)[1]
     assert process.returncode != 0 and "model.train" in stderr  # torchrun names the failed command
+    assert "another rank stopped or hung" in stderr and "continue with --resume" in stderr  # rank 0's message
     state = torch.load(checkpoint, weights_only=False)  # whole: written beside, then renamed
     model = Translator.load(tmp_path / "model", device="cpu")  # the export is whole too
     assert state["epoch"] >= 1 and model.translate("I see the cat.").text is not None
