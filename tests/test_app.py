@@ -48,12 +48,14 @@ def demo(translator, baseline, web_setup) -> gr.Blocks:
 
 
 def show(translator: Translator, text: str, merge: bool = False, **search) -> dict:
-    """handlers.page's outputs by name."""
+    """handlers.page's outputs by name; the step panel's JSON text parsed."""
     values = handlers.page(
         translator, text, search.get("decoding", handlers.GREEDY), search.get("beam_size", 5),
         search.get("max_length", translator.config.max_target_tokens), merge,
     )  # fmt: skip
-    return dict(zip(PAGE_OUTPUTS, values, strict=True))
+    outputs = dict(zip(PAGE_OUTPUTS, values, strict=True))
+    assert outputs["panel"] is None or "<" not in outputs["panel"]  # user text cannot open a tag, even in JSON
+    return {**outputs, "panel": json.loads(outputs["panel"]) if outputs["panel"] else None}
 
 
 def download_path(button: gr.DownloadButton) -> Path:
@@ -151,6 +153,13 @@ def test_html_input_stays_text_everywhere(translator):
     assert page["panel"]["answer"]["source"] == HOSTILE  # JSON for the panel script, which sets textContent only
     for axis in (page["heatmap"].layout.xaxis, page["heatmap"].layout.yaxis):
         assert all("<" not in label for label in axis.ticktext)
+
+
+def test_the_page_event_streams_text_first_then_everything_once(translator):
+    first, everything, last = handlers.streamed_page(translator, "Let's go.", handlers.GREEDY, 5, 100, False)
+    assert first[0] == everything[0] and first[0]
+    assert all(isinstance(value, dict) and value.get("__type__") == "update" for value in first[1:])  # gr.skip()
+    assert everything[1] and all(isinstance(value, dict) and value.get("__type__") == "update" for value in last)
 
 
 def test_the_panel_script_never_parses_text_as_html():

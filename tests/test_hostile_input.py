@@ -7,6 +7,7 @@ Profiles: ``ci`` (default, 500 examples per property) and ``thorough``
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 
@@ -131,6 +132,8 @@ def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step)
         assert figure.layout.height and figure.layout.height > 0
         for label in figure_labels(figure):
             assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
-    if panel is not None:  # the step panel's data: drawn by step_panel.js with textContent, one story per step
+    if panel is not None:  # the step panel's JSON text: drawn by step_panel.js with textContent, one story per step
+        assert "<" not in panel
+        panel = json.loads(panel)
         assert len(panel["stories"]) == len(panel["answer"]["step_details"]) == len(translation.target_tokens)
         assert panel["stories"][min(step, len(panel["stories"]) - 1)].startswith("Step ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import os
 import shutil
@@ -161,23 +162,31 @@ def page(
 ) -> tuple:
     """Everything the Translate tab shows for one sentence, from one translation, in one answer.
 
-    -> (Spanish text, step panel data, notices, English chips, Spanish chips, heatmap, CSV download, JSON download,
-    coverage chart, the Translation kept for "Merge pieces into words").
+    -> (Spanish text, step panel data as JSON text, notices, English chips, Spanish chips, heatmap, CSV download,
+    JSON download, coverage chart, the Translation kept for "Merge pieces into words").
     """
-    *_, everything = streamed_page(translator, text, decoding, beam_size, max_length, merge_words)
-    return everything
+    _, answer, translation = translate(translator, text, decoding, beam_size, max_length)
+    return tab_outputs(translator, translation, answer, merge_words)
 
 
 def streamed_page(
     translator: Translator, text: str, decoding: str, beam_size: float, max_length: float, merge_words: bool
 ) -> Iterator[tuple]:
     """page() for the page's event: the Spanish text goes out as soon as it exists (gr.skip() leaves every other
-    output as it is), then everything; both within one server event, so no second round trip."""
+    output as it is), then everything; both within one server event, so no second round trip. The last yield
+    changes nothing: Gradio repeats a generator's last output in its closing message, and 100-360 KB of step data
+    sent twice cost the browser a second update (docs/performance.md)."""
     _, answer, translation = translate(translator, text, decoding, beam_size, max_length)
-    yield translation.text, *[gr.skip()] * (PAGE_OUTPUTS - 1)
-    yield (
+    unchanged = [gr.skip()] * (PAGE_OUTPUTS - 1)
+    yield translation.text, *unchanged
+    yield tab_outputs(translator, translation, answer, merge_words)
+    yield gr.skip(), *unchanged
+
+
+def tab_outputs(translator: Translator, translation: Translation, answer: dict, merge_words: bool) -> tuple:
+    return (
         translation.text,
-        panel_data(translator, translation, answer),
+        panel_json(panel_data(translator, translation, answer)),
         notice_html(translation),
         chips_html("English pieces", translation.source_tokens),
         chips_html("Spanish pieces", translation.target_tokens),
@@ -185,6 +194,12 @@ def streamed_page(
         coverage_figure(translation),
         translation,
     )
+
+
+def panel_json(data: dict | None) -> str | None:
+    """The step panel's data as JSON text: the browser parses it once, where an object value would be wrapped in
+    Gradio's reactive proxies and cloned (docs/performance.md). "<" is escaped, so no "<script" ever appears."""
+    return None if data is None else json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
 
 
 def warm_up(translator: Translator) -> None:

@@ -1,7 +1,7 @@
 // The step panel, drawn in the browser: gr.HTML's js_on_load (element, props, watch) in app.py.
 //
-// props.value is handlers.panel_data(): the /translate answer (docs/page.md) with each step's story. Every step's
-// numbers arrive once per translation, so moving the step slider redraws here with no server round trip. The
+// props.value is handlers.panel_data() as JSON text: the /translate answer (docs/page.md) with each step's story.
+// Every step's numbers arrive once per translation, so moving the step slider redraws here with no server round trip. The
 // panel also keeps the heatmap's "selected step" outline (plots.step_highlight) on the chosen step, and a click on
 // a heatmap row chooses that step. Text that comes from the user or the model goes in as textContent only.
 
@@ -12,6 +12,7 @@ const POSITIVE = "249,115,22"; // orange, as the heatmap
 const NEGATIVE = "59,130,246"; // blue
 
 let step = 0;
+let data = null; // props.value parsed, once per translation
 
 function make(tag, className, text) {
   const node = document.createElement(tag);
@@ -220,7 +221,6 @@ function searchLine(result) {
 }
 
 function draw() {
-  const data = props.value;
   cards.replaceChildren();
   strips.length = 0;
   const steps = data ? data.answer.target_tokens.length : 0;
@@ -273,7 +273,6 @@ function inWords(plot, data) {
 }
 
 function followHeatmap() {
-  const data = props.value;
   const plot = heatmap();
   if (!data || !plot || !window.Plotly) return;
   if (plot.__stepPanelClick !== onHeatmapClick) {
@@ -322,7 +321,6 @@ function moveOutline(plot, index, row) {
 }
 
 function onHeatmapClick(event) {
-  const data = props.value;
   const point = event && event.points && event.points[0];
   const plot = heatmap();
   if (!data || !point || !plot) return;
@@ -351,11 +349,17 @@ slider.addEventListener("input", () => choose(Number(slider.value) - 1));
 previous.addEventListener("click", () => choose(Math.max(0, step - 1)));
 next.addEventListener("click", () => choose(step + 1));
 answer.addEventListener("toggle", () => {
-  if (answer.open && props.value) answerText.textContent = JSON.stringify(props.value.answer, null, 1);
+  if (answer.open && data) answerText.textContent = JSON.stringify(data.answer, null, 1);
 });
+function read() {
+  data = props.value ? JSON.parse(props.value) : null;
+}
+
 watch("value", () => {
+  read();
   step = 0;
   draw();
 });
 watchHeatmap();
+read();
 draw();
