@@ -114,7 +114,7 @@ def build_demo(
 
         page_inputs = [source, decoding, beam_size, length, merge]
         page_outputs = [spanish, panel, notice, source_chips, target_chips, heatmap, csv_button, json_button, coverage]
-        private = dict(api_visibility="private", show_progress="minimal")  # no overlay flashing over the heatmap
+        private = dict(api_visibility="private", show_progress="hidden")  # no status overlay: it flashed over the plots
         # One event draws the whole tab; the step panel then works in the browser. A new search re-translates.
         show_triggers = [translate_button.click, source.submit, decoding.change, beam_size.release, length.release]
         gr.on(show_triggers, show, page_inputs, [*page_outputs, last], **private)
