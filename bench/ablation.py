@@ -129,6 +129,25 @@ def frozen_env() -> dict:
     return {**os.environ, "PYTHONPATH": str(CODE)}
 
 
+def export_final(row: str) -> dict:
+    """The row's weights after its whole step budget (``work/last.pt``) as ``runs/ablation/<row>/final``, and their
+    dev report: ``model/`` holds the best of start and epochs, which is the start when no epoch beat it."""
+    import torch
+
+    from model.checkpoint import load_model, save_model
+
+    folder = RUNS / row
+    model = load_model(folder / "model")[0]
+    state = torch.load(folder / "work" / "last.pt", map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    save_model(model, folder / "final", "spm.model", "spm.model")
+    for name in ("spm.model", "curves.json"):
+        shutil.copyfile(folder / ("model" if name == "spm.model" else "work") / name, folder / "final" / name)
+    report = dev_report(str(folder / "final")) | {"step": state["step"], "epoch": state["epoch"]}
+    (folder / "final_dev.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
 def dev_report(model_dir: str) -> dict:
     """Dev BLEU/chrF of ``model_dir`` as it ships (int8 greedy), overall, for 11+ and 16+ English words, and the
     share of translations shorter than SHORT_RATIO x the reference."""
@@ -210,10 +229,14 @@ def main() -> None:
     parser.add_argument("--parallel", action="store_true", help="every row at once instead of two lanes")
     parser.add_argument("--both-concat", type=float, default=0.0, help="concat share of 'both' (0: the dev winner)")
     parser.add_argument("--report", metavar="MODEL_DIR", help="only print the dev report of one model folder")
+    parser.add_argument("--final", metavar="ROW", help="only export and report a row's weights after its budget")
     parser.add_argument("--collect", action="store_true", help="only summarise the finished rows of --rows")
     args = parser.parse_args()
     if args.report:
         print(json.dumps(dev_report(args.report)))
+        return
+    if args.final:
+        print(json.dumps(export_final(args.final)))
         return
     if args.collect:
         collect(args.rows.split(","))
