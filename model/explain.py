@@ -29,12 +29,12 @@ from .words import word_groups, word_label
 class AttentionView:
     """What a heatmap shows: row labels (target), column labels (source) and the matrices.
 
-    ``weights`` and ``scores`` have shape (len(target), len(source)); ``None`` for a model without attention.
+    ``attention`` and ``scores`` have shape (len(target), len(source)); ``None`` for a model without attention.
     """
 
     source: list[str]
     target: list[str]
-    weights: np.ndarray | None
+    attention: np.ndarray | None
     scores: np.ndarray | None
     unit: str  # "pieces" or "words"
 
@@ -63,11 +63,11 @@ def attention_view(translation: Translation, merge_words: bool = False) -> Atten
     if not merge_words:
         return AttentionView(list(source), list(target), translation.attention, translation.scores, "pieces")
     source_groups, target_groups = word_groups(source), word_groups(target)
-    weights, scores = translation.attention, translation.scores
+    attention, scores = translation.attention, translation.scores
     return AttentionView(
         source=[word_label(source, g) for g in source_groups],
         target=[word_label(target, g) for g in target_groups],
-        weights=None if weights is None else merge_matrix(weights, target_groups, source_groups, "sum"),
+        attention=None if attention is None else merge_matrix(attention, target_groups, source_groups, "sum"),
         scores=None if scores is None else merge_matrix(scores, target_groups, source_groups, "mean"),
         unit="words",
     )
@@ -77,12 +77,12 @@ def attention_view(translation: Translation, merge_words: bool = False) -> Atten
 
 
 def attention_csv(view: AttentionView) -> str:
-    """One header row of source labels, then one row per target label with its weights. Plain text, not HTML."""
+    """One header row of source labels, then one row per target label with its attention. Plain text, not HTML."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["target \\ source", *view.source])
-    if view.weights is not None:
-        for label, row in zip(view.target, view.weights):
+    if view.attention is not None:
+        for label, row in zip(view.target, view.attention):
             writer.writerow([label, *(f"{value:.5f}" for value in row)])
     return buffer.getvalue()
 
@@ -99,7 +99,7 @@ def attention_json(translation: Translation, view: AttentionView) -> str:
         "unit": view.unit,
         "source_labels": view.source,
         "target_labels": view.target,
-        "attention": rounded(view.weights),
+        "attention": rounded(view.attention),
         "scores": rounded(view.scores),
     }
     return json.dumps(data, ensure_ascii=False, indent=1)
@@ -150,9 +150,9 @@ def _range(values: np.ndarray, digits: int) -> str:
 def _attention_sentence(translation: Translation, step: int) -> str:
     """How the step's attention was formed: similarity, temperature and scores for cosine, the score otherwise."""
     source, details = translation.source_tokens, translation.step_details
-    weights = translation.attention[step] if details is None else details.attention[step]
+    attention = translation.attention[step] if details is None else details.attention[step]
     scores = translation.scores[step] if details is None else details.scores[step]
-    strongest = ", ".join(f"“{piece}” {percent(weight)}" for piece, weight in _strongest(source, weights, 2))
+    strongest = ", ".join(f"“{piece}” {percent(weight)}" for piece, weight in _strongest(source, attention, 2))
     compared = f"The decoder compared its state h with {_source_count(source)}"
     if details is not None and details.similarity is not None and translation.temperature is not None:
         formed = (
@@ -163,7 +163,7 @@ def _attention_sentence(translation: Translation, step: int) -> str:
         kind = "scaled cosine" if translation.score_function == "cosine" else translation.score_function
         formed = f"{compared} by its {kind} score (scores from {_range(scores, 2)})"
     parked = ""
-    if source and int(np.argmax(weights)) == len(source) - 1 and source[-1] == "</s>":
+    if source and int(np.argmax(attention)) == len(source) - 1 and source[-1] == "</s>":
         parked = " Most of the weight parks on </s>: the English holds nothing new for this piece."
     return f"{formed}; softmax turns the scores into attention summing to 100%: {strongest}.{parked}"
 

@@ -24,7 +24,7 @@ GRID_COLOUR = "rgba(139,147,161,0.25)"
 ACCENT = "249,115,22"  # orange, Gradio's default primary hue, as "r,g,b"
 SECOND = "59,130,246"  # blue
 MODEL_COLOURS = ("#f97316", "#3b82f6", "#a855f7", "#10b981", "#ef4444")
-# Opacity rises fast at first so that weights of 10-30% are visible too, not only the peaks.
+# Opacity rises fast at first so that attention of 10-30% are visible too, not only the peaks.
 HEATMAP_COLOURSCALE = [
     [0.0, f"rgba({ACCENT},0.03)"],
     [0.1, f"rgba({ACCENT},0.3)"],
@@ -143,7 +143,7 @@ def step_highlight(row: int | None, columns: int) -> dict:
 
 
 def attention_heatmap(
-    weights: np.ndarray,
+    attention: np.ndarray,
     scores: np.ndarray | None,
     source: Sequence[str],
     target: Sequence[str],
@@ -151,10 +151,10 @@ def attention_heatmap(
 ) -> go.Figure:
     """Target tokens as rows, source tokens as columns (x axis on top); hover shows both tokens, weight and score.
 
-    weights, scores: (rows, columns) = (len(target), len(source)). ``selected``: the row outlined as the selected
+    attention, scores: (rows, columns) = (len(target), len(source)). ``selected``: the row outlined as the selected
     output step (step_highlight; None: no outline shown). Clicking a cell reports its row as ``points[0].y``.
     """
-    rows, columns = weights.shape
+    rows, columns = attention.shape
     shown = np.full((rows, columns), np.nan) if scores is None else np.asarray(scores, dtype=float)
     # Arrays, not nested lists: the figure copies its data once, and a numpy array copies in one piece.
     custom = np.empty((rows, columns, 3), dtype=object)
@@ -163,7 +163,7 @@ def attention_heatmap(
     custom[:, :, 2] = [["n/a" if np.isnan(value) else f"{value:.3f}" for value in line] for line in shown.tolist()]
     trace = dict(
         type="heatmap",
-        z=np.asarray(weights, dtype=float),
+        z=np.asarray(attention, dtype=float),
         x=list(range(columns)),
         y=list(range(rows)),
         customdata=custom.astype(str),

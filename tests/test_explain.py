@@ -32,8 +32,8 @@ def make_translation(attention: bool = True, source=SOURCE, target=TARGET) -> Tr
 def test_merged_attention_rows_still_sum_to_one():
     view = explain.attention_view(make_translation(), merge_words=True)
     assert view.unit == "words"
-    assert view.weights.shape == (len(view.target), len(view.source)) == (5, 5)
-    np.testing.assert_allclose(view.weights.sum(axis=1), 1.0, atol=1e-5)
+    assert view.attention.shape == (len(view.target), len(view.source)) == (5, 5)
+    np.testing.assert_allclose(view.attention.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_merge_averages_target_rows_and_sums_source_columns():
@@ -42,7 +42,7 @@ def test_merge_averages_target_rows_and_sums_source_columns():
     weights = translation.attention
     # target word 1 = pieces 1..2 ("▁jugu", "ete"); source word 1 = pieces 1..3 ("▁cat", "'", "s")
     expected = weights[1:3, 1:4].sum(axis=1).mean()
-    assert view.weights[1, 1] == pytest.approx(expected, rel=1e-5)
+    assert view.attention[1, 1] == pytest.approx(expected, rel=1e-5)
     expected_score = translation.scores[1:3, 1:4].mean()
     assert view.scores[1, 1] == pytest.approx(expected_score, rel=1e-5)
 
@@ -50,14 +50,14 @@ def test_merge_averages_target_rows_and_sums_source_columns():
 def test_piece_view_keeps_repeated_tokens_apart():
     view = explain.attention_view(make_translation(), merge_words=False)
     assert view.source == SOURCE and view.source.count("▁the") == 2
-    assert view.weights.shape == (len(TARGET), len(SOURCE))
+    assert view.attention.shape == (len(TARGET), len(SOURCE))
 
 
 def test_views_of_empty_and_attention_free_translations():
     empty = Translation("", "", [], [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32), [])
     for merge in (False, True):
-        assert explain.attention_view(empty, merge).weights.shape == (0, 0)
-        assert explain.attention_view(make_translation(attention=False), merge).weights is None
+        assert explain.attention_view(empty, merge).attention.shape == (0, 0)
+        assert explain.attention_view(make_translation(attention=False), merge).attention is None
 
 
 def test_csv_export_is_plain_text_with_one_row_per_target_label():
@@ -66,7 +66,7 @@ def test_csv_export_is_plain_text_with_one_row_per_target_label():
     rows = list(csv.reader(io.StringIO(explain.attention_csv(view))))
     assert rows[0] == ["target \\ source", "▁<b>x</b>", "</s>"]  # not HTML-escaped: CSV is plain text
     assert [r[0] for r in rows[1:]] == ["▁=1+1", "</s>"]
-    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float), view.weights, atol=1e-5)
+    np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], dtype=float), view.attention, atol=1e-5)
 
 
 def test_json_export_matches_the_view():
@@ -74,7 +74,7 @@ def test_json_export_matches_the_view():
     view = explain.attention_view(translation, merge_words=True)
     data = json.loads(explain.attention_json(translation, view))
     assert data["unit"] == "words" and data["source_labels"] == view.source and data["target_labels"] == view.target
-    assert np.array(data["attention"]).shape == view.weights.shape
+    assert np.array(data["attention"]).shape == view.attention.shape
     assert data["translation"] == translation.text
 
 

@@ -142,7 +142,7 @@ def show_heatmap(
     if translation.attention is None:
         return without_heatmap("This model has no attention, so there is nothing to draw.")
     view = explain.attention_view(translation, merge_words)
-    figure = plots.attention_heatmap(view.weights, view.scores, view.source, view.target, selected=0)
+    figure = plots.attention_heatmap(view.attention, view.scores, view.source, view.target, selected=0)
     csv_path = write_export(explain.attention_csv(view), f"attention-{view.unit}.csv")
     json_path = write_export(explain.attention_json(translation, view), f"attention-{view.unit}.json")
     return (
