@@ -149,8 +149,8 @@ def load_models() -> tuple[Translator, Translator | None]:
         return Translator.load(MODEL_DIR, device="auto"), baseline.result()
 
 
-# One thread per request: parallelism comes from concurrent requests (torch releases the GIL). Measured on 2 busy
-# cores, a 10-word sentence took 22 ms with 1 thread and 590 ms (p50) with 2, which spin-waited on each other.
+# One thread per request: parallelism comes from concurrent requests (torch releases the GIL); two threads per
+# request spin-wait on each other on 2 cores (docs/performance.md, "The page and load").
 torch.set_num_threads(int(os.environ.get("TRANSLATOR_THREADS", "1")))
 few_arenas(2)  # before the server's threads start: see model/malloc.py
 try:  # Spaces (and `gradio app.py`) look for a module-level `demo`; a broken model is reported by main()
