@@ -1,15 +1,16 @@
 """Quality ablation of issue 16: the same fine-tuning with and without each technique, the same step budget per row.
 
-    python bench/ablation.py --steps 200 --max-pairs 30000   # all rows, two lanes of one thread each
-    python bench/ablation.py --rows control,concat10 --steps 200
+    python bench/ablation.py --beam 5 --max-pairs 0 --steps 1500 --lr 3e-4 --rows control,concat10,...
+    python bench/ablation.py --rows combined --combined "--concat-share 0.3 --distill-also assets/en-es" ...
 
 Every row continues the shipped default (``--init-from assets/en-es``) on the distillation targets of
-``--teacher`` (translated once into ``runs/ablation/cache-beam<N>-pairs<M>`` and copied into each row), for
-the same number of optimizer steps: minutes are no fair budget on a machine others share. Rows run from a copy of
-``model/`` taken at start (``runs/ablation/code``), so edits made while they run cannot change them. Each row's
-model folder is ``runs/ablation/<row>/model``, its log ``runs/ablation/<row>/train.log``; the table (dev BLEU
-int8 greedy, the 11+ and 16+ word buckets of dev, the share of short translations, the time) goes to
-``runs/ablation/summary.json``. Every choice is made on dev; the test split and Tatoeba are only reported.
+``--teacher`` (translated once into ``runs/ablation/cache-<teacher>-beam<N>-pairs<M>`` and copied into each row),
+for the same number of optimizer steps: minutes are no fair budget on a machine others share. The ``teachers`` row
+adds a second teacher (``--distill-also``, its own cache). Rows run from a copy of ``model/`` taken at start
+(``runs/ablation/code``), so edits made while they run cannot change them. Each row's model folder is
+``runs/ablation/<row>/model``, its log ``runs/ablation/<row>/train.log``; the table (dev BLEU int8 greedy, the 11+
+and 16+ word buckets of dev, the share of short translations, the time) goes to ``runs/ablation/summary.json``.
+Every choice is made on dev; the test split and Tatoeba are only reported.
 """
 
 from __future__ import annotations
@@ -31,16 +32,18 @@ CORPUS = ROOT.parent / "shared" / "data" / "spa-eng" / "spa.txt"
 BENCHMARK = ROOT.parent / "shared" / "data" / "tatoeba-test" / "eng-spa.tsv"
 SHORT_RATIO = 0.7  # a translation under 0.7x the reference's words counts as short (a sign of omission)
 
-# row -> the flags of its technique(s); "both" takes the concat share that won on dev
+SECOND_TEACHER = "assets/en-es"  # the shipped default itself: the best model on dev, a different architecture
+# row -> the flags of its technique; "combined" takes the flags of --combined, chosen on dev after the others
 ROWS: dict[str, list[str]] = {
     "control": [],
     "concat10": ["--concat-share", "0.1"],
     "concat30": ["--concat-share", "0.3"],
     "sampling": ["--subword-alpha", "0.5"],
     "coverage": ["--coverage-weight", "0.2"],
-    "both": ["--subword-alpha", "0.5"],  # + the best concat share
+    "teachers": ["--distill-also", SECOND_TEACHER],
+    "combined": [],
 }
-LANES = (("control", "sampling", "both"), ("concat10", "concat30", "coverage"))
+LANES = (("control", "concat30", "coverage", "combined"), ("teachers", "concat10", "sampling"))
 
 
 def snapshot_code() -> None:
@@ -53,9 +56,9 @@ def snapshot_code() -> None:
     (CODE / "assets").symlink_to(ROOT / "assets")
 
 
-def make_cache(args) -> Path:
-    """The teacher's translations of the training English, made once with the frozen code and copied per row."""
-    folder = RUNS / f"cache-beam{args.beam}-pairs{args.max_pairs}"
+def make_cache(args, teacher: str) -> Path:
+    """``teacher``'s translations of the training English, made once with the frozen code and copied per row."""
+    folder = RUNS / f"cache-{Path(teacher).name}-beam{args.beam}-pairs{args.max_pairs}"
     if not (folder / "distilled.json").is_file():
         folder.mkdir(parents=True, exist_ok=True)
         code = (
@@ -63,7 +66,7 @@ def make_cache(args) -> Path:
             "from model.train import prepare_data; from model.distill import distilled_pairs\n"
             "if __name__ == '__main__':\n"
             f"    config = TrainConfig(corpus={str(CORPUS)!r}, benchmark={str(BENCHMARK)!r},"
-            f" max_pairs={args.max_pairs}, distill_from={args.teacher!r}, distill_beam={args.beam},"
+            f" max_pairs={args.max_pairs}, distill_from={teacher!r}, distill_beam={args.beam},"
             f" threads=2, work_dir={str(folder)!r})\n"
             "    distilled_pairs(config, prepare_data(config)[2].train, Path(config.work_dir))\n"
         )
@@ -91,7 +94,10 @@ def command(row: str, flags: list[str], args) -> list[str]:
 def run_row(row: str, flags: list[str], args) -> dict:
     folder = RUNS / row
     (folder / "work").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(make_cache(args), folder / "work" / "distilled.json")
+    shutil.copyfile(make_cache(args, args.teacher), folder / "work" / "distilled.json")
+    if "--distill-also" in flags:
+        second = flags[flags.index("--distill-also") + 1]
+        shutil.copyfile(make_cache(args, second), folder / "work" / "distilled-also.json")
     argv = command(row, flags, args)
     start = time.time()
     with open(folder / "train.log", "w") as log:
@@ -186,26 +192,11 @@ def write_row(row: str, result: dict) -> None:
     print(json.dumps(result), flush=True)
 
 
-def best_concat(results: dict, chosen: list[str]) -> list[str]:
-    """The concat row with the higher int8 dev BLEU: of this invocation (waiting for it) or from summary.json."""
-    rows = ("concat10", "concat30")
-    while any(row in chosen and row not in results for row in rows):
-        time.sleep(30)
-    path = RUNS / "summary.json"
-    known = (json.loads(path.read_text()) if path.is_file() else {}) | results
-    best = max(rows, key=lambda row: known.get(row, {}).get("dev_bleu", -1))
-    return ROWS[best][:2]
-
-
 def lane(rows: tuple[str, ...], chosen: list[str], results: dict, args) -> None:
     for row in rows:
-        if row not in chosen:
-            continue
-        if row == "both":
-            concat = ["--concat-share", str(args.both_concat)] if args.both_concat else best_concat(results, chosen)
-            results[row] = run_row(row, ROWS[row] + concat, args)
-        else:
-            results[row] = run_row(row, ROWS[row], args)
+        if row in chosen:
+            flags = args.combined.split() if row == "combined" else ROWS[row]
+            results[row] = run_row(row, flags, args)
 
 
 def collect(rows: list[str]) -> None:
@@ -219,7 +210,7 @@ def collect(rows: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows to run (default: all)")
+    parser.add_argument("--rows", default=",".join(ROWS)[: -len(",combined")], help="rows to run (default: all but combined)")
     parser.add_argument("--steps", type=int, default=200, help="optimizer steps per row (the same for every row)")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate of every row")
     parser.add_argument("--teacher", default="assets/en-es-large", help="model folder whose translations are targets")
@@ -227,7 +218,7 @@ def main() -> None:
     parser.add_argument("--max-pairs", type=int, default=30000, help="training pairs (a sample; 0 = all 106k)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per row (two lanes run at once)")
     parser.add_argument("--parallel", action="store_true", help="every row at once instead of two lanes")
-    parser.add_argument("--both-concat", type=float, default=0.0, help="concat share of 'both' (0: the dev winner)")
+    parser.add_argument("--combined", default="", help="training flags of the 'combined' row (the dev winners)")
     parser.add_argument("--report", metavar="MODEL_DIR", help="only print the dev report of one model folder")
     parser.add_argument("--final", metavar="ROW", help="only export and report a row's weights after its budget")
     parser.add_argument("--collect", action="store_true", help="only summarise the finished rows of --rows")
@@ -242,8 +233,12 @@ def main() -> None:
         collect(args.rows.split(","))
         return
     snapshot_code()
-    make_cache(args)
     chosen, results = args.rows.split(","), {}
+    if "combined" in chosen and not args.combined:
+        parser.error("the combined row needs --combined FLAGS, chosen on dev from the other rows")
+    make_cache(args, args.teacher)
+    if "teachers" in chosen:
+        make_cache(args, SECOND_TEACHER)
     lanes = [(row,) for row in chosen] if args.parallel else LANES
     threads = [threading.Thread(target=lane, args=(rows, chosen, results, args)) for rows in lanes]
     for thread in threads:

@@ -171,6 +171,12 @@ class TrainConfig:
         "Tatoeba for assets/en-es-large) and the student learns to find them greedily; beam search runs one "
         "process per thread.",
     )
+    distill_also: str = _flag(
+        "",
+        "A second teacher (a model folder with the same SentencePiece model as --distill-from): it translates the "
+        "training English too, and each sentence keeps whichever teacher's translation is closer to the human "
+        "reference by sentence chrF (a two-teacher ensemble by selection; empty = one teacher).",
+    )
     # --- techniques against omission on long sentences (issue 16) ---
     concat_share: float = _flag(
         0.0,
@@ -202,6 +208,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.distill_beam < 1:
             raise ValueError(f"distill_beam must be at least 1, got {self.distill_beam}")
+        if self.distill_also and not self.distill_from:
+            raise ValueError("distill_also names a second teacher: give the first with distill_from")
         if not 0 <= self.concat_share <= 1:
             raise ValueError(f"concat_share must lie in 0..1, got {self.concat_share}")
         if self.subword_alpha < 0 or self.coverage_weight < 0:

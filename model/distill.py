@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from sacrebleu.metrics import CHRF
 from tqdm import tqdm
 
 from .config import TrainConfig
@@ -24,42 +25,61 @@ from .translator import Translator
 def distilled_pairs(config: TrainConfig, train_pairs: list[Pair], work: Path) -> list[Pair]:
     """The training English with the --distill-from model's translations as targets (cached in work/).
 
-    Empty translations are dropped. The cache is keyed by the teacher's weights, the beam size and the English
-    sentences, so a resumed run reads it back instead of translating again.
+    With --distill-also, a second teacher translates too, and each sentence keeps whichever translation is closer
+    to the human reference (sentence chrF; ties keep the first teacher's): a selection in the spirit of Kim &
+    Rush's sequence-level interpolation, which picks the teacher output nearest the reference. Empty translations
+    are dropped.
     """
-    teacher_config = json.loads((Path(config.distill_from) / "config.json").read_text())
     english = [en for en, _ in train_pairs]
+    spanish = cached_translations(config, config.distill_from, english, work / "distilled.json")
+    if config.distill_also:
+        other = cached_translations(config, config.distill_also, english, work / "distilled-also.json")
+        spanish = closer_to_reference(spanish, other, [es for _, es in train_pairs])
+    return [(en, es) for en, es in zip(english, spanish) if es]
+
+
+def cached_translations(config: TrainConfig, teacher: str, english: list[str], cache: Path) -> list[str]:
+    """``teacher``'s translations of ``english``, read back from ``cache`` when it was made by the same weights,
+    beam size and sentences (so a resumed run, or a run given a copy of the cache, does not translate again)."""
+    teacher_config = json.loads((Path(teacher) / "config.json").read_text())
     beam = [] if config.distill_beam == 1 else [f"beam {config.distill_beam}"]  # greedy keys predate the flag
     key = hashlib.sha256("\n".join([teacher_config["weights_sha256"], *beam, *english]).encode()).hexdigest()
-    cache = work / "distilled.json"
     cached = json.loads(cache.read_text()) if cache.is_file() else {}
     if cached.get("key") == key:
-        spanish = cached["spanish"]
-    else:
-        spanish = teacher_translations(config, english)
-        cache.write_text(
-            json.dumps({"key": key, "teacher": config.distill_from, "beam": config.distill_beam, "spanish": spanish})
-        )
-    return [(en, es) for en, es in zip(english, spanish) if es]
+        return cached["spanish"]
+    spanish = teacher_translations(config, english, teacher)
+    cache.write_text(json.dumps({"key": key, "teacher": teacher, "beam": config.distill_beam, "spanish": spanish}))
+    return spanish
+
+
+def closer_to_reference(first: list[str], second: list[str], references: list[str]) -> list[str]:
+    """Per sentence, the translation with the higher chrF against the reference (the first one on a tie)."""
+    chrf = CHRF()
+    return [
+        b if chrf.sentence_score(b, [ref]).score > chrf.sentence_score(a, [ref]).score else a
+        for a, b, ref in zip(first, second, references)
+    ]
 
 
 DISTILL_CHUNK = 2000  # sentences per batched-greedy call / per task of a beam worker
 
 
-def teacher_translations(config: TrainConfig, english: list[str], chunk_size: int = DISTILL_CHUNK) -> list[str]:
+def teacher_translations(
+    config: TrainConfig, english: list[str], teacher: str = "", chunk_size: int = DISTILL_CHUNK
+) -> list[str]:
     """The teacher's translations of ``english``, in order: batched greedy in this process, or beam search in one
-    process per thread (beam search decodes one sentence at a time and gains little from a second thread)."""
+    process per thread (beam search decodes one sentence at a time and gains little from a second thread).
+    ``teacher`` defaults to --distill-from."""
+    teacher = teacher or config.distill_from
     chunks = [english[start : start + chunk_size] for start in range(0, len(english), chunk_size)]
     workers = config.threads or torch.get_num_threads()
     progress = dict(total=len(chunks), desc="distilling", disable=config.quiet)
     if config.distill_beam == 1 or workers == 1 or len(chunks) == 1:
-        teacher = Translator.load(config.distill_from, device="cpu")  # int8: the fastest way on CPU; freed after
-        results = (_translate_chunk(chunk, config.distill_beam, teacher) for chunk in chunks)
+        model = Translator.load(teacher, device="cpu")  # int8: the fastest way on CPU; freed after
+        results = (_translate_chunk(chunk, config.distill_beam, model) for chunk in chunks)
         return [text for chunk in tqdm(results, **progress) for text in chunk]
     context = multiprocessing.get_context("spawn")  # fork would copy this process's torch thread pools
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_load_teacher, initargs=(config.distill_from, 1)
-    ) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_teacher, initargs=(teacher, 1)) as pool:
         results = pool.map(_translate_chunk, chunks, [config.distill_beam] * len(chunks))
         return [text for chunk in tqdm(results, **progress) for text in chunk]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from model import Translator
@@ -126,6 +127,32 @@ def test_beam_distillation_uses_the_teachers_beam_translations_in_worker_process
     beam_key = json.loads((work / "distilled.json").read_text())["key"]
     distilled_pairs(TrainConfig(**{**settings, "distill_beam": 1}), train, work)
     assert json.loads((work / "distilled.json").read_text())["key"] != beam_key  # the beam size is in the key
+
+
+def test_two_teachers_keep_per_sentence_the_translation_closer_to_the_reference(tiny_corpus, tiny_model, tmp_path):
+    """--distill-also: a second teacher's translations, cached apart, and a per-sentence choice by chrF."""
+    from conftest import tiny_train_settings
+
+    from model.config import TrainConfig
+    from model.distill import closer_to_reference, distilled_pairs
+    from model.train import prepare_data
+
+    assert closer_to_reference(["el gato", "un perro"], ["el gato negro", "x"], ["el gato negro", "un perro"]) == [
+        "el gato negro",
+        "un perro",
+    ]
+    assert closer_to_reference(["igual"], ["igual"], ["otra"]) == ["igual"]  # a tie keeps the first teacher's
+    settings = tiny_train_settings(tiny_corpus, tmp_path, distill_from=str(tiny_model), distill_also=str(tiny_model))
+    config = TrainConfig(**settings)
+    train = prepare_data(config)[2].train
+    work = tmp_path / "run"
+    work.mkdir()
+    pairs = distilled_pairs(config, train, work)
+    one_teacher = distilled_pairs(TrainConfig(**{**settings, "distill_also": ""}), train, work)
+    assert pairs == one_teacher  # the same teacher twice: every choice is a tie
+    assert (work / "distilled-also.json").is_file()
+    with pytest.raises(ValueError, match="distill_from"):
+        TrainConfig(**{**settings, "distill_from": ""})
 
 
 def metrics_curves(folder):
