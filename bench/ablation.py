@@ -210,7 +210,8 @@ def collect(rows: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", default=",".join(ROWS)[: -len(",combined")], help="rows to run (default: all but combined)")
+    singles = ",".join(row for row in ROWS if row != "combined")
+    parser.add_argument("--rows", default=singles, help="comma-separated rows to run (default: all but combined)")
     parser.add_argument("--steps", type=int, default=200, help="optimizer steps per row (the same for every row)")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate of every row")
     parser.add_argument("--teacher", default="assets/en-es-large", help="model folder whose translations are targets")
