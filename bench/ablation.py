@@ -30,6 +30,7 @@ RUNS = ROOT / "runs" / "ablation"
 CODE = RUNS / "code"
 CORPUS = ROOT.parent / "shared" / "data" / "spa-eng" / "spa.txt"
 BENCHMARK = ROOT.parent / "shared" / "data" / "tatoeba-test" / "eng-spa.tsv"
+sys.path.append(str(ROOT))  # after PYTHONPATH: a row's frozen copy of model/ comes first
 SHORT_RATIO = 0.7  # a translation under 0.7x the reference's words counts as short (a sign of omission)
 
 SECOND_TEACHER = "assets/en-es"  # the shipped default itself: the best model on dev, a different architecture
@@ -155,22 +156,24 @@ def export_final(row: str) -> dict:
 
 
 def dev_report(model_dir: str) -> dict:
-    """Dev BLEU/chrF of ``model_dir`` as it ships (int8 greedy), overall, for 11+ and 16+ English words, and the
-    share of translations shorter than SHORT_RATIO x the reference."""
-    from model import Translator
+    """Dev BLEU/chrF of ``model_dir`` as it ships (int8 greedy), overall, for 11+ and 16+ English words, on
+    ``dev_joined`` (dev pairs joined three by three: long inputs, bench/quality.py), and the share of translations
+    shorter than SHORT_RATIO x the reference."""
+    from model import Translator  # noqa: I001 (model/ first: quality must not import another copy of it)
     from model.config import TrainConfig
     from model.evaluate import score
     from model.train import prepare_data
+    from quality import joined
 
     config = TrainConfig(corpus=str(CORPUS), benchmark=str(BENCHMARK), quiet=True)
     dev = prepare_data(config)[2].dev
     translator = Translator.load(model_dir, device="cpu")
-    hypotheses = [t.text for t in translator.translate_batch([en for en, _ in dev])]
     report = {}
-    for name, least in (("", 0), ("_11plus", 11), ("_16plus", 16)):
-        chosen = [i for i, (en, _) in enumerate(dev) if len(en.split()) >= least]
-        result = score([hypotheses[i] for i in chosen], [dev[i][1] for i in chosen])
-        short = sum(len(hypotheses[i].split()) < SHORT_RATIO * len(dev[i][1].split()) for i in chosen)
+    for name, pairs, least in (("", dev, 0), ("_11plus", dev, 11), ("_16plus", dev, 16), ("_joined", joined(dev), 0)):
+        chosen = [(en, es) for en, es in pairs if len(en.split()) >= least]
+        hypotheses = [t.text for t in translator.translate_batch([en for en, _ in chosen])]
+        result = score(hypotheses, [es for _, es in chosen])
+        short = sum(len(h.split()) < SHORT_RATIO * len(es.split()) for h, (_, es) in zip(hypotheses, chosen))
         report |= {
             f"dev_bleu{name}": result["bleu"],
             f"dev_chrf{name}": result["chrf"],
