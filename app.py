@@ -70,12 +70,13 @@ def build_demo(
             )
             source_chips = gr.HTML(handlers.chips_html("English pieces", []), elem_id="source-pieces")
             target_chips = gr.HTML(handlers.chips_html("Spanish pieces", []), elem_id="target-pieces")
-            merge = gr.Checkbox(label="Merge pieces into words", value=False, info=texts.MERGE_INFO)
+            merge = gr.Checkbox(label="Merge pieces into words", value=False, info=texts.MERGE_INFO, elem_id="merge")
+            # Drawn once at load; each translation's figures are then drawn into them by step_panel.js.
             with gr.Row(equal_height=False):
-                heatmap = gr.Plot(
+                gr.Plot(
                     plots.message_figure(texts.TRANSLATE_FIRST), label="Attention", elem_id="attention-plot", scale=3
                 )
-                coverage = gr.Plot(
+                gr.Plot(
                     plots.message_figure(texts.TRANSLATE_FIRST), label=texts.COVERAGE_LABEL, elem_id="coverage-plot",
                     scale=1, min_width=260,
                 )  # fmt: skip
@@ -113,13 +114,14 @@ def build_demo(
             return handlers.compare(translator, baseline, series, text)
 
         page_inputs = [source, decoding, beam_size, length, merge]
-        page_outputs = [spanish, panel, notice, source_chips, target_chips, heatmap, csv_button, json_button, coverage]
+        page_outputs = [spanish, panel, notice, source_chips, target_chips, csv_button, json_button]
         private = dict(api_visibility="private", show_progress="hidden")  # no status overlay: it flashed over the plots
-        # One event draws the whole tab; the step panel then works in the browser. A new search re-translates.
+        # One event draws the whole tab; the step panel and the pieces/words switch then work in the browser. A new
+        # search re-translates.
         show_triggers = [translate_button.click, source.submit, decoding.change, beam_size.release, length.release]
         gr.on(show_triggers, show, page_inputs, [*page_outputs, last], **private)
         examples.load_input_event.then(show, page_inputs, [*page_outputs, last], **private)
-        merge.change(handlers.show_heatmap, [last, merge], [heatmap, csv_button, json_button], **private)
+        merge.change(handlers.downloads, [last, merge], [csv_button, json_button], **private)  # heatmap: browser-side
         # API clients only (no trigger on the page); preprocess=False: checked_search reports bad values itself
         gr.on([], translate, page_inputs[:4], [spanish, details], api_name="translate", preprocess=False)
         gr.on(

@@ -3,6 +3,7 @@ model (see web_support for which). The browser side (step_panel.js) is covered b
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import math
@@ -22,7 +23,7 @@ from model.web import handlers, texts
 pytest_plugins = ["web_support"]
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_OUTPUTS = ("text", "panel", "notice", "source", "target", "heatmap", "csv", "json", "coverage", "translation")
+PAGE_OUTPUTS = ("text", "view", "notice", "source", "target", "csv", "json", "translation")
 
 
 @pytest.fixture(scope="module")
@@ -48,21 +49,51 @@ def demo(translator, baseline, web_setup) -> gr.Blocks:
 
 
 def show(translator: Translator, text: str, merge: bool = False, **search) -> dict:
-    """handlers.page's outputs by name; the step panel's JSON text parsed."""
+    """handlers.page's outputs by name; the browser's view (JSON text) parsed: "heatmap" is the view's heatmap in
+    the unit ``merge`` asks for, "panel" the step panel's data with its step vectors unpacked (as step_panel.js)."""
     values = handlers.page(
         translator, text, search.get("decoding", handlers.GREEDY), search.get("beam_size", 5),
         search.get("max_length", translator.config.max_target_tokens), merge,
     )  # fmt: skip
     outputs = dict(zip(PAGE_OUTPUTS, values, strict=True))
-    assert outputs["panel"] is None or "<" not in outputs["panel"]  # user text cannot open a tag, even in JSON
-    return {**outputs, "panel": json.loads(outputs["panel"]) if outputs["panel"] else None}
+    assert "<" not in outputs["view"]  # user text cannot open a tag, even in JSON
+    view = json.loads(outputs["view"])
+    return {
+        **outputs,
+        "view": view,
+        "heatmap": view["heatmap_words" if merge else "heatmap_pieces"],
+        "coverage": view["coverage"],
+        "panel": unpacked(view["steps"]),
+    }
+
+
+def unpacked(panel: dict | None) -> dict | None:
+    """step_panel.js's unpacking of handlers.packed_steps, in Python."""
+    for detail in (panel or {"answer": {"step_details": []}})["answer"]["step_details"]:
+        for name in handlers.PACKED_VECTORS:
+            if isinstance(detail[name], str):
+                whole = np.frombuffer(base64.b64decode(detail[name]), dtype="<i2")
+                detail[name] = [int(value) / handlers.PACKING_SCALE for value in whole]
+    return panel
+
+
+def z_of(figure: dict) -> np.ndarray:
+    """A heatmap's z from plotly's JSON: a list of rows, or a typed array ({"dtype", "bdata", "shape"})."""
+    z = figure["data"][0]["z"]
+    if isinstance(z, dict):
+        shape = [int(n) for n in str(z["shape"]).split(",")]
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
+    return np.asarray(z, dtype=float)
 
 
 def download_path(button: gr.DownloadButton) -> Path:
     return Path(button.value["path"])
 
 
-def is_message(figure: go.Figure) -> bool:
+def is_message(figure: go.Figure | dict) -> bool:
+    if isinstance(figure, dict):  # as the browser gets it
+        layout = figure["layout"]
+        return not figure["data"] and len(layout["annotations"]) == 1 and layout["height"] > 0
     return not figure.data and len(figure.layout.annotations) == 1 and figure.layout.height > 0
 
 
@@ -89,8 +120,8 @@ def test_one_answer_draws_the_whole_tab(translator):
     assert page["text"] == translation.text and page["notice"] == ""
     assert page["source"].count('class="chip"') == len(translation.source_tokens)
     assert page["target"].count('class="chip"') == len(translation.target_tokens)
-    assert np.asarray(page["heatmap"].data[0].z).shape == translation.attention.shape
-    assert len(page["coverage"].data[0].y) == len(translation.coverage) > 0
+    assert z_of(page["heatmap"]).shape == translation.attention.shape
+    assert len(page["coverage"]["data"][0]["y"]) == len(translation.coverage) > 0
     rows = list(csv.reader(download_path(page["csv"]).read_text(encoding="utf-8").splitlines()))
     assert len(rows) == len(translation.target_tokens) + 1 and len(rows[0]) == len(translation.source_tokens) + 1
     assert json.loads(download_path(page["json"]).read_text(encoding="utf-8"))["unit"] == "pieces"
@@ -113,6 +144,27 @@ def test_the_step_panel_gets_every_step_once(translator):
     json.dumps(panel, allow_nan=False)
 
 
+def test_the_panels_packed_vectors_are_the_answers_numbers(translator):
+    """handlers.packed_steps loses nothing of the API answer's 4-decimal numbers."""
+    _, answer, translation = handlers.translate(translator, FOUNDING)
+    page = show(translator, FOUNDING)
+    assert page["panel"]["answer"] == json.loads(json.dumps(answer))
+    packed = json.loads(handlers.browser_view(translator, translation, answer))["steps"]["answer"]["step_details"]
+    assert all(isinstance(step[name], str) for step in packed for name in handlers.PACKED_VECTORS)
+    out_of_range = [{"state": [4.0, -0.5], "context": None, "combined": []}]
+    assert handlers.packed_steps(out_of_range) == out_of_range  # left as lists
+
+
+def test_the_browser_draws_every_figure_with_its_labels_unmeasured(translator):
+    """Each figure of the view: plotly's JSON with the figure's own config, and tick labels allowed to overflow."""
+    page = show(translator, FOUNDING)
+    for name in ("heatmap_pieces", "heatmap_words", "coverage"):
+        figure = page["view"][name]
+        assert figure["config"]["displayModeBar"] is False and figure["layout"]["dragmode"] is False
+        layout = figure["layout"]
+        assert layout["xaxis"]["ticklabeloverflow"] == layout["yaxis"]["ticklabeloverflow"] == "allow"
+
+
 def test_downloads_reuse_files_and_old_ones_are_pruned(tmp_path, monkeypatch):
     monkeypatch.setattr(handlers, "EXPORT_DIR", tmp_path)
     first = Path(handlers.write_export("a,b\n", "attention.csv"))
@@ -128,12 +180,13 @@ def test_downloads_reuse_files_and_old_ones_are_pruned(tmp_path, monkeypatch):
 
 def test_merging_into_words_keeps_rows_summing_to_one(translator):
     page = show(translator, FOUNDING, merge=True)
-    z = np.asarray(page["heatmap"].data[0].z)
+    z = z_of(page["heatmap"])
     assert z.shape == (len(page["panel"]["words"]), len(FOUNDING.split()) + 1)  # words plus </s>
     np.testing.assert_allclose(z.sum(axis=1), 1.0, atol=1e-4)
     assert download_path(page["csv"]).name == "attention-words.csv"
-    figure, _, _ = handlers.show_heatmap(page["translation"], False)  # the checkbox turned off again
-    assert np.asarray(figure.data[0].z).shape == page["translation"].attention.shape
+    assert z_of(page["view"]["heatmap_pieces"]).shape == page["translation"].attention.shape  # both units sent
+    csv_button, _ = handlers.downloads(page["translation"], False)  # the checkbox turned off again
+    assert download_path(csv_button).name == "attention-pieces.csv"
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n\t", None])
@@ -142,7 +195,8 @@ def test_empty_input_gets_a_friendly_message_and_no_error(translator, blank):
     assert page["text"] == "" and page["panel"] is None and "Type an English sentence" in page["notice"]
     assert is_message(page["heatmap"]) and is_message(page["coverage"]) and page["csv"].interactive is False
     assert handlers.translate(translator, blank)[1]["notes"] == [texts.TYPE_SOMETHING]
-    assert is_message(handlers.show_heatmap(None, False)[0])  # before any translation
+    assert is_message(handlers.heatmap_figure(None, False))  # before any translation
+    assert not handlers.downloads(None, True)[0].interactive
 
 
 def test_html_input_stays_text_everywhere(translator):
@@ -151,8 +205,8 @@ def test_html_input_stays_text_everywhere(translator):
         assert "<img" not in html and "<b>" not in html and "onerror=alert(1)>" not in html
     assert "&lt;/s&gt;" in page["source"]  # even the end marker is escaped, not parsed as a closing tag
     assert page["panel"]["answer"]["source"] == HOSTILE  # JSON for the panel script, which sets textContent only
-    for axis in (page["heatmap"].layout.xaxis, page["heatmap"].layout.yaxis):
-        assert all("<" not in label for label in axis.ticktext)
+    for axis in (page["heatmap"]["layout"]["xaxis"], page["heatmap"]["layout"]["yaxis"]):
+        assert all("<" not in label for label in axis["ticktext"])
 
 
 def test_the_page_event_streams_text_first_then_everything_once(translator):
@@ -215,7 +269,7 @@ def test_no_attention_model_is_handled(baseline):
     page = show(baseline, "Where is the train station?")
     assert page["panel"]["answer"]["attention"] is None and page["translation"].attention is None
     assert page["panel"]["answer"]["step_details"][0]["combined"]  # the panel still shows tanh(W h) and the top 5
-    assert is_message(page["heatmap"]) and is_message(page["coverage"])
+    assert is_message(page["heatmap"]) and is_message(page["view"]["heatmap_words"]) and is_message(page["coverage"])
     assert not page["csv"].interactive and not page["json"].interactive
 
 
@@ -281,10 +335,16 @@ def test_translate_endpoint_is_for_api_clients_with_named_outputs(demo):
 
 
 def test_one_event_per_translation_and_new_search_options_retranslate(demo):
-    """Enter, the button, the search options and the examples each start one event that draws the whole tab."""
+    """Enter, the button, the search options and the examples each start one event that draws the whole tab; the
+    charts are drawn in the browser from its view (no event outputs to them), "Merge pieces into words" only
+    renames the downloads."""
     config = demo.get_config_file()
     names = {component["id"]: component["props"].get("label") for component in config["components"]}
     page_events = [d for d in config["dependencies"] if len(d["outputs"]) == len(PAGE_OUTPUTS)]
     triggers = {(names.get(target), event) for d in page_events for target, event in d["targets"]}
     assert {("English", "submit"), ("Search", "change"), ("Beam size", "release")} <= triggers
     assert all(not d.get("trigger_after") for d in page_events if d["targets"] != [])  # no translate -> render chain
+    plots = {component["id"] for component in config["components"] if component["type"] == "plot"}
+    charts = {names[i] for i in plots} - {"BLEU by sentence length"}
+    assert charts == {"Attention", texts.COVERAGE_LABEL}
+    assert not any(plots & set(d["outputs"]) for d in config["dependencies"] if d["api_name"] != "compare")

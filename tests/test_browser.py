@@ -265,6 +265,56 @@ def test_coverage_is_drawn_beside_the_heatmap(browser, live_app, founding_answer
     page.context.close()
 
 
+# Counts plotly draws per chart (react and newPlot), from the moment plotly.js sets window.Plotly.
+COUNT_DRAWS = """
+(() => {
+  window.__draws = {};
+  let plotly;
+  Object.defineProperty(window, "Plotly", {configurable: true, get: () => plotly, set(value) {
+    plotly = value;
+    for (const name of ["react", "newPlot"]) {
+      const draw = value[name];
+      value[name] = function (element, ...rest) {
+        const chart = element.closest && element.closest("[id]") ? element.closest("[id]").id : "?";
+        window.__draws[chart] = (window.__draws[chart] || 0) + 1;
+        return draw.call(this, element, ...rest);
+      };
+    }
+  }});
+})();
+"""
+
+
+def test_each_translation_draws_each_chart_once(browser, live_app, founding_answer):
+    """The heatmap and the coverage chart are drawn by the page's script, once per translation (gr.Plot drew each
+    new figure twice, into a new element); switching tabs and back keeps them; merging into words redraws the
+    heatmap in the browser."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.add_init_script(COUNT_DRAWS)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(live_app.url)
+    page.wait_for_selector("#source textarea")
+    page.wait_for_function("window.Plotly && document.querySelector('#coverage-plot .js-plotly-plot')")
+    before = page.evaluate("({...window.__draws})")
+    translate(page, FOUNDING)
+    page.wait_for_selector(f"{COVERAGE} .js-plotly-plot .bars")
+    page.wait_for_timeout(500)
+    after = page.evaluate("({...window.__draws})")
+    drawn = {chart: after.get(chart, 0) - before.get(chart, 0) for chart in ("attention-plot", "coverage-plot")}
+    assert drawn == {"attention-plot": 1, "coverage-plot": 1}
+    rows = len(founding_answer["target_tokens"])
+    page.get_by_role("tab", name="Why attention?").click()
+    page.get_by_role("tab", name="Translate").click()
+    page.wait_for_timeout(300)
+    assert page.locator(f"{HEATMAP} .ytick").count() == rows
+    page.get_by_label("Merge pieces into words").check()
+    page.wait_for_function("rows => document.querySelectorAll('#attention-plot .ytick').length < rows", arg=rows)
+    page.get_by_label("Merge pieces into words").uncheck()
+    page.wait_for_function("rows => document.querySelectorAll('#attention-plot .ytick').length === rows", arg=rows)
+    context.close()
+
+
 def test_typed_html_stays_text(browser, live_app, shots):
     visit_ = visit(browser, live_app)
     page = visit_.page

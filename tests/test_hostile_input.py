@@ -121,7 +121,8 @@ def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step)
     assert_sane(translation, app.TRANSLATOR)
     check_answer(data, app.TRANSLATOR.config, details=True)  # the API answer carries every step's numbers
     page = handlers.page(app.TRANSLATOR, text, handlers.GREEDY, 5, app.TRANSLATOR.config.max_target_tokens, merge)
-    _, panel, notice, source_chips, target_chips, heatmap, csv_button, _, coverage, _ = page
+    _, view, notice, source_chips, target_chips, csv_button, _, _ = page
+    heatmap, coverage = handlers.heatmap_figure(translation, merge), handlers.coverage_figure(translation)
     for fragment in (notice, source_chips, target_chips):
         assert_no_markup(fragment)
     if csv_button.value:  # plain text, read back as the same table: one row per target label plus the header
@@ -132,8 +133,8 @@ def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step)
         assert figure.layout.height and figure.layout.height > 0
         for label in figure_labels(figure):
             assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
-    if panel is not None:  # the step panel's JSON text: drawn by step_panel.js with textContent, one story per step
-        assert "<" not in panel
-        panel = json.loads(panel)
+    assert "<" not in view  # the browser's view (JSON text): figures, and the step panel's data drawn as textContent
+    panel = json.loads(view)["steps"]
+    if panel is not None:  # one story per step
         assert len(panel["stories"]) == len(panel["answer"]["step_details"]) == len(translation.target_tokens)
         assert panel["stories"][min(step, len(panel["stories"]) - 1)].startswith("Step ")

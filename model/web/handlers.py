@@ -5,6 +5,7 @@ The tests call them directly; app.py binds them to one translator in build_demo.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import plotly.graph_objects as go
 
 from model import Translation, Translator, explain, plots
@@ -29,7 +31,7 @@ EXPORT_DIR = Path(tempfile.gettempdir()) / "translator-exports"
 GREEDY, BEAM = "Greedy", "Beam search"
 BEAM_SIZES = range(2, 11)  # the page's slider; docs/page.md lists the same ranges
 MIN_LENGTH = 5  # shortest output limit, in pieces
-PAGE_OUTPUTS = 10  # what page() returns
+PAGE_OUTPUTS = 8  # what page() returns
 
 try:  # ZeroGPU on Hugging Face Spaces: GPU work must run inside spaces.GPU; elsewhere nothing changes
     import spaces
@@ -133,28 +135,25 @@ def prune_exports(max_age_s: float = 3600) -> None:
             pass
 
 
-def show_heatmap(
-    translation: Translation | None, merge_words: bool
-) -> tuple[go.Figure, gr.DownloadButton, gr.DownloadButton]:
-    """The attention heatmap (pieces or words) and its CSV/JSON downloads."""
+def heatmap_figure(translation: Translation | None, merge_words: bool) -> go.Figure:
+    """The attention heatmap, in pieces or in words; a message figure when there is nothing to draw."""
     if translation is None or not translation.target_tokens:
-        return without_heatmap(texts.TRANSLATE_FIRST)
+        return plots.message_figure(texts.TRANSLATE_FIRST)
     if translation.attention is None:
-        return without_heatmap("This model has no attention, so there is nothing to draw.")
+        return plots.message_figure("This model has no attention, so there is nothing to draw.")
     view = explain.attention_view(translation, merge_words)
-    figure = plots.attention_heatmap(view.attention, view.scores, view.source, view.target, selected=0)
+    return plots.attention_heatmap(view.attention, view.scores, view.source, view.target, selected=0)
+
+
+def downloads(translation: Translation | None, merge_words: bool) -> tuple[gr.DownloadButton, gr.DownloadButton]:
+    """The heatmap's matrix as CSV and JSON files (pieces or words); disabled when there is none."""
+    if translation is None or not translation.target_tokens or translation.attention is None:
+        disabled = gr.DownloadButton(value=None, interactive=False)
+        return disabled, disabled
+    view = explain.attention_view(translation, merge_words)
     csv_path = write_export(explain.attention_csv(view), f"attention-{view.unit}.csv")
     json_path = write_export(explain.attention_json(translation, view), f"attention-{view.unit}.json")
-    return (
-        figure,
-        gr.DownloadButton(value=csv_path, interactive=True),
-        gr.DownloadButton(value=json_path, interactive=True),
-    )
-
-
-def without_heatmap(message: str) -> tuple[go.Figure, gr.DownloadButton, gr.DownloadButton]:
-    disabled = gr.DownloadButton(value=None, interactive=False)
-    return plots.message_figure(message), disabled, disabled
+    return gr.DownloadButton(value=csv_path, interactive=True), gr.DownloadButton(value=json_path, interactive=True)
 
 
 def page(
@@ -162,8 +161,8 @@ def page(
 ) -> tuple:
     """Everything the Translate tab shows for one sentence, from one translation, in one answer.
 
-    -> (Spanish text, step panel data as JSON text, notices, English chips, Spanish chips, heatmap, CSV download,
-    JSON download, coverage chart, the Translation kept for "Merge pieces into words").
+    -> (Spanish text, the browser's view as JSON text (browser_view), notices, English chips, Spanish chips,
+    CSV download, JSON download, the Translation kept for "Merge pieces into words").
     """
     _, answer, translation = translate(translator, text, decoding, beam_size, max_length)
     return tab_outputs(translator, translation, answer, merge_words)
@@ -186,20 +185,68 @@ def streamed_page(
 def tab_outputs(translator: Translator, translation: Translation, answer: dict, merge_words: bool) -> tuple:
     return (
         translation.text,
-        panel_json(panel_data(translator, translation, answer)),
+        browser_view(translator, translation, answer),
         notice_html(translation),
         chips_html("English pieces", translation.source_tokens),
         chips_html("Spanish pieces", translation.target_tokens),
-        *show_heatmap(translation, merge_words),
-        coverage_figure(translation),
+        *downloads(translation, merge_words),
         translation,
     )
 
 
-def panel_json(data: dict | None) -> str | None:
-    """The step panel's data as JSON text: the browser parses it once, where an object value would be wrapped in
-    Gradio's reactive proxies and cloned (docs/performance.md). "<" is escaped, so no "<script" ever appears."""
-    return None if data is None else json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+def browser_view(translator: Translator, translation: Translation, answer: dict) -> str:
+    """What step_panel.js draws in the browser, as one JSON text: the heatmap in pieces and in words (the checkbox
+    picks one there, with no round trip), the coverage chart, and the step panel's data (panel_data, its step
+    vectors packed: packed_steps; null when nothing was translated).
+
+    The figures are model/plots.py's, drawn by the script into the plot elements gr.Plot made at page load: sent
+    through gr.Plot, each new figure got a new plot element and was drawn twice (docs/performance.md). JSON text,
+    not an object: the browser parses it once, where an object value would be wrapped in Gradio's reactive proxies
+    and cloned. "<" is escaped (it only occurs inside JSON strings), so no "<script" ever appears.
+    """
+    steps = panel_data(translator, translation, answer)
+    if steps is not None:
+        steps = {**steps, "answer": {**answer, "step_details": packed_steps(answer["step_details"])}}
+    parts = {
+        "heatmap_pieces": browser_figure(heatmap_figure(translation, False)),
+        "heatmap_words": browser_figure(heatmap_figure(translation, True)),
+        "coverage": browser_figure(coverage_figure(translation)),
+        "steps": json.dumps(steps, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+    }
+    return ("{" + ",".join(f'"{name}":{value}' for name, value in parts.items()) + "}").replace("<", "\\u003c")
+
+
+def browser_figure(figure: go.Figure) -> str:
+    """A figure's JSON for step_panel.js. Its tick labels may overflow: by default plotly measures every label of
+    a numeric axis against the plot's edges to hide those past them, a quarter of the heatmap's drawing time, and
+    plots.py already sizes the margins to fit the labels (docs/performance.md)."""
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        axis.ticklabeloverflow = "allow"
+    return figure.to_json()
+
+
+PACKED_VECTORS = ("state", "context", "combined")  # the step details' long vectors (H, E and C numbers)
+PACKING_SCALE = 10_000  # the answer rounds them to 4 decimals, so value x 10^4 is a whole number
+
+
+def packed_steps(step_details: list[dict] | None) -> list[dict] | None:
+    """The answer's step_details with each long vector as base64 text of little-endian int16 (value x 10^4):
+    lossless for the answer's 4-decimal numbers and a third of the JSON's length; step_panel.js unpacks them to
+    the same numbers. Most of the page's data is these vectors, and Gradio's front end handles the answer text
+    several times before the script gets it (docs/performance.md). A vector outside int16's range stays a list."""
+    if step_details is None:
+        return None
+    packed = []
+    for detail in step_details:
+        detail = dict(detail)
+        for name in PACKED_VECTORS:
+            if detail[name] is None:
+                continue
+            whole = np.rint(np.asarray(detail[name], dtype=float) * PACKING_SCALE)
+            if whole.size and np.abs(whole).max() <= np.iinfo(np.int16).max:
+                detail[name] = base64.b64encode(whole.astype("<i2").tobytes()).decode("ascii")
+        packed.append(detail)
+    return packed
 
 
 def warm_up(translator: Translator) -> None:
@@ -208,8 +255,8 @@ def warm_up(translator: Translator) -> None:
 
 
 def panel_data(translator: Translator, translation: Translation, answer: dict) -> dict | None:
-    """What the step panel (step_panel.js) draws in the browser: the API answer, plus per step its story and
-    the heatmap row it falls in when pieces are merged into words. None: nothing translated."""
+    """What the step panel (step_panel.js) draws from: the API answer, plus per step its story and the heatmap
+    row it falls in when pieces are merged into words. None: nothing translated."""
     target = translation.target_tokens
     if not target:
         return None

@@ -1,18 +1,25 @@
 // The step panel, drawn in the browser: gr.HTML's js_on_load (element, props, watch) in app.py.
 //
-// props.value is handlers.panel_data() as JSON text: the /translate answer (docs/page.md) with each step's story.
-// Every step's numbers arrive once per translation, so moving the step slider redraws here with no server round trip. The
-// panel also keeps the heatmap's "selected step" outline (plots.step_highlight) on the chosen step, and a click on
-// a heatmap row chooses that step. Text that comes from the user or the model goes in as textContent only.
+// props.value is handlers.browser_view() as JSON text: the heatmap (in pieces and in words) and the coverage chart
+// as plotly figures built by model/plots.py, and the step panel's data (handlers.panel_data: the /translate answer,
+// docs/page.md, with each step's story). This script draws the two figures into the plot elements that gr.Plot
+// made at page load, once per translation, and the panel. Every step's numbers arrive once per translation, so
+// moving the step slider, or switching the heatmap between pieces and words, redraws here with no server round
+// trip. The panel also keeps the heatmap's "selected step" outline (plots.step_highlight) on the chosen step, and a
+// click on a heatmap row chooses that step. Text that comes from the user or the model goes in as textContent only
+// (the figures' labels are escaped by plots.py, and plotly draws them as SVG text).
 
 const HEATMAP = "#attention-plot";
+const COVERAGE = "#coverage-plot";
+const MERGE = "#merge input[type=checkbox]"; // "Merge pieces into words"
 const SELECTED_STEP = "selected step"; // plots.SELECTED_STEP: the heatmap shape that outlines a row
 const CELL = 6; // px per number in a vector strip
 const POSITIVE = "249,115,22"; // orange, as the heatmap
 const NEGATIVE = "59,130,246"; // blue
 
 let step = 0;
-let data = null; // props.value parsed, once per translation
+let view = null; // props.value parsed, once per translation
+let data = null; // view.steps: what the panel draws (null: nothing translated)
 
 function make(tag, className, text) {
   const node = document.createElement(tag);
@@ -257,6 +264,40 @@ function choose(index) {
   draw();
 }
 
+// --- the two charts: drawn here, not by gr.Plot ------------------------------------------------------------
+
+// gr.Plot mounts a new plot element for every new figure and draws it twice (react, then a resize); drawing into
+// the element it made at page load takes one Plotly.react, which also reuses the plot's SVG structure.
+function plotElement(container) {
+  return document.querySelector(`${container} [data-testid="plotly"]`);
+}
+
+function merged() {
+  const box = document.querySelector(MERGE);
+  return Boolean(box && box.checked);
+}
+
+// -> false while plotly.js or gr.Plot's element is not there yet (just after the page opened).
+function drawChart(container, figure) {
+  const plot = plotElement(container);
+  if (!plot || !window.Plotly) return false;
+  if (plot.data !== figure.data) window.Plotly.react(plot, figure.data, figure.layout, figure.config);
+  return true;
+}
+
+let chartsPending = false;
+function drawCharts() {
+  if (!view || chartsPending) return;
+  const heatmapDrawn = drawChart(HEATMAP, merged() ? view.heatmap_words : view.heatmap_pieces);
+  const coverageDrawn = drawChart(COVERAGE, view.coverage);
+  if (heatmapDrawn && coverageDrawn) return;
+  chartsPending = true;
+  setTimeout(() => {
+    chartsPending = false;
+    drawCharts();
+  }, 50);
+}
+
 // --- the heatmap: outline the chosen step's row, choose a step by clicking a row ---------------------------
 
 function heatmap() {
@@ -328,19 +369,22 @@ function onHeatmapClick(event) {
   choose(inWords(plot, data) ? Math.max(0, data.word_row.indexOf(row)) : row);
 }
 
-// The plot is redrawn by Gradio (a new translation, or merged into words) after this panel drew: follow it.
+// If Gradio draws a plot element afresh (its own first figure, after this script drew), draw this translation's
+// figure again; then follow the heatmap (its outline, its click handler).
 let pending = false;
-function watchHeatmap() {
-  const container = document.querySelector(HEATMAP);
-  if (!container) return setTimeout(watchHeatmap, 200);
-  new MutationObserver(() => {
+function watchCharts() {
+  const containers = [HEATMAP, COVERAGE].map((selector) => document.querySelector(selector));
+  if (containers.includes(null)) return setTimeout(watchCharts, 200);
+  const observer = new MutationObserver(() => {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
+      drawCharts();
       followHeatmap();
     });
-  }).observe(container, { childList: true, subtree: true });
+  });
+  containers.forEach((container) => observer.observe(container, { childList: true, subtree: true }));
 }
 
 // --- events ------------------------------------------------------------------------------------------------
@@ -351,15 +395,40 @@ next.addEventListener("click", () => choose(step + 1));
 answer.addEventListener("toggle", () => {
   if (answer.open && data) answerText.textContent = JSON.stringify(data.answer, null, 1);
 });
+document.addEventListener("change", (event) => {
+  if (!event.target.matches || !event.target.matches(MERGE)) return;
+  drawCharts();
+  followHeatmap();
+});
+// handlers.packed_steps: each step's long vectors arrive as base64 text of little-endian int16, value × 10^4;
+// unpacked here to the very numbers of the /translate answer (which rounds them to 4 decimals).
+const PACKED_VECTORS = ["state", "context", "combined"];
+const PACKING_SCALE = 10000;
+
+function unpack(vector) {
+  if (typeof vector !== "string") return vector;
+  const text = atob(vector);
+  const bytes = new DataView(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) bytes.setUint8(i, text.charCodeAt(i));
+  const values = new Array(text.length / 2);
+  for (let i = 0; i < values.length; i++) values[i] = bytes.getInt16(2 * i, true) / PACKING_SCALE;
+  return values;
+}
+
 function read() {
-  data = props.value ? JSON.parse(props.value) : null;
+  view = props.value ? JSON.parse(props.value) : null;
+  data = view && view.steps;
+  const details = (data && data.answer.step_details) || [];
+  details.forEach((detail) => PACKED_VECTORS.forEach((name) => (detail[name] = unpack(detail[name]))));
 }
 
 watch("value", () => {
   read();
   step = 0;
+  drawCharts();
   draw();
 });
-watchHeatmap();
+watchCharts();
 read();
+drawCharts();
 draw();
