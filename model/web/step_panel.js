@@ -91,15 +91,17 @@ function strip(box, name, values) {
   caption.append(make("span", "sp-name", name), make("span", "sp-size", ` ${values.length} numbers, ${range(values, 2)}`));
   const canvas = make("canvas", "sp-strip");
   box.append(caption, canvas);
-  strips.push(() => paint(canvas, name, values));
+  strips.push({ canvas, name, values });
 }
 
+// Every width is read before any canvas is resized: a read after a resize would lay the page out again.
 function paintStrips() {
-  strips.splice(0).forEach((paintOne) => paintOne());
+  const widths = strips.map(({ canvas }) => canvas.clientWidth);
+  strips.splice(0).forEach(({ canvas, name, values }, index) => paint(canvas, name, values, widths[index]));
 }
 
-function paint(canvas, name, values) {
-  const width = Math.max(canvas.clientWidth || 600, 120);
+function paint(canvas, name, values, measured) {
+  const width = Math.max(measured || 600, 120);
   const columns = Math.max(1, Math.min(values.length, Math.floor(width / CELL)));
   const rows = Math.ceil(values.length / columns);
   const scale = window.devicePixelRatio || 1;
