@@ -21,12 +21,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 # gradio keeps a record of the last N requests for its monitoring page (default 10,000, ~5 KB each): 1,000 is plenty
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
-import gradio as gr
-import torch
+from model.web.gradio_import import skip_stub_writing
 
-from model import ModelLoadError, Translator, explain, plots
-from model.malloc import few_arenas
-from model.web import handlers, texts
+skip_stub_writing()  # before gradio is first imported: about 1 s of start-up (model/web/gradio_import.py)
+
+import gradio as gr  # noqa: E402
+import torch  # noqa: E402
+
+from model import ModelLoadError, Translator, explain, plots  # noqa: E402
+from model.malloc import few_arenas  # noqa: E402
+from model.web import handlers, texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 MODEL_DIR = Path(os.environ.get("TRANSLATOR_MODEL_DIR") or ROOT / "assets" / "en-es")
