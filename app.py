@@ -23,7 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 from model.web.gradio_import import skip_stub_writing
 
-skip_stub_writing()  # before gradio is first imported: about 1 s of start-up (model/web/gradio_import.py)
+skip_stub_writing()  # before gradio is first imported: half of its import time (model/web/gradio_import.py)
 
 import gradio as gr  # noqa: E402
 import torch  # noqa: E402

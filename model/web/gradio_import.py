@@ -2,8 +2,8 @@
 
 At every import, gradio's component metaclass (``gradio.component_meta.create_or_modify_pyi``) reads the source file
 of each component class, parses it with ``ast``, renders a Jinja template and compares or rewrites the ``.pyi`` type
-stub beside it in site-packages: about 1 s of the app's 3.5 s cold start on 2 cores, for files no running app reads
-(docs/performance.md, "The page and load"). skip_stub_writing() makes that function do nothing, for this process.
+stub beside it in site-packages: about half of what `import gradio` costs, for files no running app reads (figures:
+docs/performance.md, "The page and load"). skip_stub_writing() makes that function do nothing, for this process.
 
 It must run before gradio is first imported. Should a later gradio move or rename the function, nothing is skipped
 and nothing breaks: the import is as slow as before.

@@ -218,7 +218,7 @@ def browser_view(translator: Translator, translation: Translation, answer: dict)
 
 def browser_figure(figure: go.Figure) -> str:
     """A figure's JSON for step_panel.js. Its tick labels may overflow: by default plotly measures every label of
-    a numeric axis (the colour bar's too) against the plot's edges to hide those past them, a quarter of the
+    a numeric axis (the colour bar's too) against the plot's edges to hide those past them, a good part of the
     heatmap's drawing time, and plots.py already sizes the margins to fit the labels (docs/performance.md)."""
     for axis in (figure.layout.xaxis, figure.layout.yaxis):
         axis.ticklabeloverflow = "allow"
