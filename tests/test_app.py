@@ -63,7 +63,7 @@ def show(translator: Translator, text: str, merge: bool = False, **search) -> di
         "view": view,
         "heatmap": view["heatmap_words" if merge else "heatmap_pieces"],
         "coverage": view["coverage"],
-        "panel": unpacked(view["steps"]),
+        "panel": unpacked(view["panel"]),
     }
 
 
@@ -149,7 +149,7 @@ def test_the_panels_packed_vectors_are_the_answers_numbers(translator):
     _, answer, translation = handlers.translate(translator, FOUNDING)
     page = show(translator, FOUNDING)
     assert page["panel"]["answer"] == json.loads(json.dumps(answer))
-    packed = json.loads(handlers.browser_view(translator, translation, answer))["steps"]["answer"]["step_details"]
+    packed = json.loads(handlers.browser_view(translator, translation, answer))["panel"]["answer"]["step_details"]
     assert all(isinstance(step[name], str) for step in packed for name in handlers.PACKED_VECTORS)
     out_of_range = [{"state": [4.0, -0.5], "context": None, "combined": []}]
     assert handlers.packed_steps(out_of_range) == out_of_range  # left as lists

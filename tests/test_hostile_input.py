@@ -134,7 +134,7 @@ def test_page_handlers_never_raise_and_never_emit_markup(app, text, merge, step)
         for label in figure_labels(figure):
             assert "<" not in label.replace("<br>", "").replace("<extra></extra>", ""), label
     assert "<" not in view  # the browser's view (JSON text): figures, and the step panel's data drawn as textContent
-    panel = json.loads(view)["steps"]
+    panel = json.loads(view)["panel"]
     if panel is not None:  # one story per step
         assert len(panel["stories"]) == len(panel["answer"]["step_details"]) == len(translation.target_tokens)
         assert panel["stories"][min(step, len(panel["stories"]) - 1)].startswith("Step ")

@@ -204,14 +204,14 @@ def browser_view(translator: Translator, translation: Translation, answer: dict)
     not an object: the browser parses it once, where an object value would be wrapped in Gradio's reactive proxies
     and cloned. "<" is escaped (it only occurs inside JSON strings), so no "<script" ever appears.
     """
-    steps = panel_data(translator, translation, answer)
-    if steps is not None:
-        steps = {**steps, "answer": {**answer, "step_details": packed_steps(answer["step_details"])}}
+    panel = panel_data(translator, translation, answer)
+    if panel is not None:
+        panel = {**panel, "answer": {**answer, "step_details": packed_steps(answer["step_details"])}}
     parts = {
         "heatmap_pieces": browser_figure(heatmap_figure(translation, False)),
         "heatmap_words": browser_figure(heatmap_figure(translation, True)),
         "coverage": browser_figure(coverage_figure(translation)),
-        "steps": json.dumps(steps, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+        "panel": json.dumps(panel, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
     }
     return ("{" + ",".join(f'"{name}":{value}' for name, value in parts.items()) + "}").replace("<", "\\u003c")
 

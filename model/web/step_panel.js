@@ -19,7 +19,7 @@ const NEGATIVE = "59,130,246"; // blue
 
 let step = 0;
 let view = null; // props.value parsed, once per translation
-let data = null; // view.steps: what the panel draws (null: nothing translated)
+let data = null; // view.panel: what the panel draws (null: nothing translated)
 
 function make(tag, className, text) {
   const node = document.createElement(tag);
@@ -268,8 +268,8 @@ function choose(index) {
 
 // --- the two charts: drawn here, not by gr.Plot ------------------------------------------------------------
 
-// gr.Plot mounts a new plot element for every new figure and draws it twice (react, then a resize); drawing into
-// the element it made at page load takes one Plotly.react, which also reuses the plot's SVG structure.
+// gr.Plot mounts a new plot element for every new figure and draws it there twice; drawing into the element it
+// made at page load takes one Plotly.react, which also reuses the plot's SVG structure.
 function plotElement(container) {
   return document.querySelector(`${container} [data-testid="plotly"]`);
 }
@@ -279,7 +279,8 @@ function merged() {
   return Boolean(box && box.checked);
 }
 
-// -> false while plotly.js or gr.Plot's element is not there yet (just after the page opened).
+// -> false while plotly.js or gr.Plot's element is not there yet (just after the page opened): drawCharts
+// then tries again.
 function drawChart(container, figure) {
   const plot = plotElement(container);
   if (!plot || !window.Plotly) return false;
@@ -402,6 +403,9 @@ document.addEventListener("change", (event) => {
   drawCharts();
   followHeatmap();
 });
+
+// --- reading the view, once per translation ----------------------------------------------------------------
+
 // handlers.packed_steps: each step's long vectors arrive as base64 text of little-endian int16, value × 10^4;
 // unpacked here to the very numbers of the /translate answer (which rounds them to 4 decimals).
 const PACKED_VECTORS = ["state", "context", "combined"];
@@ -419,7 +423,7 @@ function unpack(vector) {
 
 function read() {
   view = props.value ? JSON.parse(props.value) : null;
-  data = view && view.steps;
+  data = view && view.panel;
   const details = (data && data.answer.step_details) || [];
   details.forEach((detail) => PACKED_VECTORS.forEach((name) => (detail[name] = unpack(detail[name]))));
 }
