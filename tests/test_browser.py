@@ -315,6 +315,25 @@ def test_each_translation_draws_each_chart_once(browser, live_app, founding_answ
     context.close()
 
 
+def test_a_translation_asked_for_at_once_is_drawn(browser, live_app):
+    """Enter pressed as soon as the English box shows, often before plotly.js has loaded: the page's script draws
+    the charts once it has."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(live_app.url, wait_until="commit")
+    page.wait_for_selector("#source textarea")
+    page.fill("#source textarea", "Where is the train station?")
+    page.press("#source textarea", "Enter")
+    page.wait_for_function("document.querySelector('#spanish textarea').value.length > 0")
+    page.wait_for_selector(f"{COVERAGE} .js-plotly-plot .bars")
+    page.wait_for_function(
+        "document.querySelectorAll('#attention-plot .ytick').length"
+        " === document.querySelectorAll('#target-pieces .chip').length"
+    )
+    context.close()
+
+
 def test_typed_html_stays_text(browser, live_app, shots):
     visit_ = visit(browser, live_app)
     page = visit_.page
