@@ -85,9 +85,16 @@ def _text_width(texts: Sequence[str], size: int) -> int:
     return round(0.62 * size * max((len(str(text)) for text in texts), default=0))
 
 
+# By default plotly measures every tick label of a numeric axis (and of a colour bar) against the plot's edges to
+# hide those past them, a good part of the heatmap's drawing time (docs/performance.md); the margins are sized to
+# fit the labels already (_text_width), so nothing needs hiding.
+UNMEASURED_LABELS = dict(ticklabeloverflow="allow")
+
+
 def _label_axis(labels: Sequence[str], title: str, **extra) -> dict:
     """Numeric axis with one tick per label, so repeated tokens (two "▁the") stay separate."""
     return dict(
+        **UNMEASURED_LABELS,
         title=dict(text=title),
         tickmode="array",
         tickvals=list(range(len(labels))),
@@ -184,6 +191,7 @@ def attention_heatmap(
             thickness=10,
             len=0.7,
             outlinewidth=0,
+            **UNMEASURED_LABELS,
         ),
         hovertemplate=(
             "source: %{customdata[0]}<br>target: %{customdata[1]}<br>"
@@ -255,6 +263,7 @@ def coverage_chart(
         xaxis=dict(
             title=dict(text="total attention"),
             range=[0, longest * (1.7 if any(flagged) else 1.1)],  # room for the flag's words beside the bar
+            **UNMEASURED_LABELS,
             gridcolor=GRID_COLOUR,
             zerolinecolor=GRID_COLOUR,
             fixedrange=True,

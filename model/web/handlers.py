@@ -208,24 +208,12 @@ def browser_view(translator: Translator, translation: Translation, answer: dict)
     if panel is not None:
         panel = {**panel, "answer": {**answer, "step_details": packed_steps(answer["step_details"])}}
     parts = {
-        "heatmap_pieces": browser_figure(heatmap_figure(translation, False)),
-        "heatmap_words": browser_figure(heatmap_figure(translation, True)),
-        "coverage": browser_figure(coverage_figure(translation)),
+        "heatmap_pieces": heatmap_figure(translation, False).to_json(),
+        "heatmap_words": heatmap_figure(translation, True).to_json(),
+        "coverage": coverage_figure(translation).to_json(),
         "panel": json.dumps(panel, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
     }
     return ("{" + ",".join(f'"{name}":{value}' for name, value in parts.items()) + "}").replace("<", "\\u003c")
-
-
-def browser_figure(figure: go.Figure) -> str:
-    """A figure's JSON for step_panel.js. Its tick labels may overflow: by default plotly measures every label of
-    a numeric axis (the colour bar's too) against the plot's edges to hide those past them, a good part of the
-    heatmap's drawing time, and plots.py already sizes the margins to fit the labels (docs/performance.md)."""
-    for axis in (figure.layout.xaxis, figure.layout.yaxis):
-        axis.ticklabeloverflow = "allow"
-    for trace in figure.data:
-        if trace.type == "heatmap":
-            trace.colorbar.ticklabeloverflow = "allow"
-    return figure.to_json()
 
 
 PACKED_VECTORS = ("state", "context", "combined")  # the step details' long vectors (H, E and C numbers)
