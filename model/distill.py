@@ -56,9 +56,9 @@ def closer_to_reference(first: list[str], second: list[str], references: list[st
     """Per sentence, the translation with the higher chrF against the reference (the first one on a tie)."""
     chrf = CHRF()
     return [
-        b if chrf.sentence_score(b, [ref]).score > chrf.sentence_score(a, [ref]).score else a
+        b if b != a and chrf.sentence_score(b, [ref]).score > chrf.sentence_score(a, [ref]).score else a
         for a, b, ref in zip(first, second, references)
-    ]
+    ]  # most translations are the same from both teachers: no need to score those
 
 
 DISTILL_CHUNK = 2000  # sentences per batched-greedy call / per task of a beam worker
